@@ -1,0 +1,122 @@
+/**
+ * The `Code:` line: instruction bytes around the faulting RIP, the first byte
+ * of the faulting instruction in `<..>` (or `(..)`). Decoded with iced-x86 in
+ * AT&T syntax, as the kernel's scripts/decodecode shows it with objdump.
+ */
+import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
+
+export interface Instruction {
+  /** Offset from the first decoded byte. */
+  offset: number;
+  bytes: string;
+  text: string;
+  /** The instruction RIP pointed at. */
+  faulting: boolean;
+}
+
+export interface DecodedCode {
+  /** The bytes as printed, space separated, the marker kept. */
+  raw: string;
+  /** Offset of the marked byte in the printed bytes. */
+  trapOffset: number;
+  /** Bytes dropped at the start to reach an instruction boundary. */
+  skipped: number;
+  instructions: Instruction[];
+  faulting?: Instruction;
+  /** ud2 / int3 trap on purpose (BUG(), WARN()), not a bad instruction. */
+  deliberateTrap: boolean;
+}
+
+export interface CodeBytes {
+  bytes: Uint8Array;
+  trapOffset: number;
+}
+
+/** Parse the hex after `Code:`; undefined when it is not a byte listing (e.g. "Bad RIP value."). */
+export function parseCodeBytes(listing: string): CodeBytes | undefined {
+  const parts = listing.trim().split(/\s+/);
+  const bytes: number[] = [];
+  let trapOffset = -1;
+  for (let part of parts) {
+    if (part.startsWith("<") || part.startsWith("(")) {
+      if (trapOffset >= 0 || part.length < 4) return undefined;
+      trapOffset = bytes.length;
+      part = part.slice(1, -1);
+    }
+    if (!/^[0-9a-fA-F]{2}$/.test(part)) return undefined;
+    bytes.push(Number.parseInt(part, 16));
+  }
+  if (trapOffset < 0 || bytes.length === 0) return undefined;
+  return { bytes: Uint8Array.from(bytes), trapOffset };
+}
+
+let formatter: Formatter | undefined;
+function gas(): Formatter {
+  if (!formatter) {
+    formatter = new Formatter(FormatterSyntax.Gas);
+    formatter.hexPrefix = "0x";
+    formatter.hexSuffix = "";
+    formatter.uppercaseHex = false;
+    formatter.smallHexNumbersInDecimal = false;
+    formatter.addLeadingZeroToHexNumbers = false;
+    formatter.branchLeadingZeros = false;
+    formatter.ripRelativeAddresses = true;
+    formatter.showZeroDisplacements = true;
+  }
+  return formatter;
+}
+
+function decodeFrom(bytes: Uint8Array, start: number): { ins: Instruction[]; bad: boolean } {
+  const decoder = new Decoder(64, bytes.subarray(start), DecoderOptions.None);
+  decoder.ip = BigInt(start);
+  const ins: Instruction[] = [];
+  let bad = false;
+  const f = gas();
+  while (decoder.canDecode) {
+    const i = decoder.decode();
+    const offset = Number(i.ip);
+    const len = i.length;
+    const text = i.isInvalid ? "(bad)" : f.format(i);
+    if (i.isInvalid) bad = true;
+    const hex = Array.from(bytes.subarray(offset, offset + len), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    ins.push({ offset, bytes: hex, text, faulting: false });
+    i.free();
+  }
+  decoder.free();
+  return { ins, bad };
+}
+
+/**
+ * Decode, choosing the start so that an instruction begins exactly at the
+ * marked byte and nothing before it is undecodable: the dump often starts in
+ * the middle of an instruction.
+ */
+export function decodeCode(listing: string): DecodedCode | undefined {
+  const parsed = parseCodeBytes(listing);
+  if (!parsed) return undefined;
+  const { bytes, trapOffset } = parsed;
+  let chosen: { ins: Instruction[]; skipped: number } | undefined;
+  for (let skip = 0; skip <= trapOffset && skip < 16; skip++) {
+    const { ins } = decodeFrom(bytes, skip);
+    const idx = ins.findIndex((i) => i.offset === trapOffset);
+    if (idx < 0) continue;
+    const badBefore = ins.slice(0, idx).some((i) => i.text === "(bad)");
+    if (!chosen || !badBefore) chosen = { ins, skipped: skip };
+    if (!badBefore) break;
+  }
+  if (!chosen) {
+    // No boundary lines up: decode from the marked byte itself.
+    const { ins } = decodeFrom(bytes, trapOffset);
+    chosen = { ins, skipped: trapOffset };
+  }
+  const faulting = chosen.ins.find((i) => i.offset === trapOffset);
+  if (faulting) faulting.faulting = true;
+  return {
+    raw: listing.trim(),
+    trapOffset,
+    skipped: chosen.skipped,
+    instructions: chosen.ins,
+    faulting,
+    deliberateTrap: faulting !== undefined && /^(ud2|int3|ud1)/.test(faulting.text),
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The structured fields of one report: who crashed, where, with which
+ * registers and stack. Works line by line on the report's own lines.
+ */
+import { decodeCode } from "./code.ts";
+import type { LogLine } from "./lines.ts";
+import { decodePageFault } from "./pagefault.ts";
+import { decodeTaint } from "./taint.ts";
+import type { Fault, Frame, RegsFrame, Report, Rip, SymbolRef } from "./types.ts";
+
+const HEADER_CPU =
+  /CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,16}?) (Kdump: loaded )?(?:Not tainted|Tainted: ([A-Z ]*?))\s+(?:-+\s+-\s+-\s+)?(\S+)(?: (#.*))?$/;
+const WARN_CPU = /WARNING: CPU: (\d+) PID: (\d+) at (\S+?):(\d+) /;
+const HUNG_TASK = /INFO: task (.{1,16}):(\d+) blocked/;
+const OOPS = /(?:^|: )([0-9a-f]{4}) \[#(\d+)\](.*)$/;
+const PF_ACCESS = /^#PF: (.+)$/;
+const PF_CODE = /^#PF: error_code\(0x([0-9a-f]+)\) - (.+)$/;
+const FAULT_ADDR =
+  /(?:address: |\bat |for address: |paging request at |virtual address )(?:0x)?([0-9a-f]{8,16})\b|non-canonical address (0x[0-9a-f]+)/;
+const BUG_AT = /kernel BUG at ([^:\s]+):(\d+)!/;
+const SYM = /([A-Za-z_.$][\w.$]*)\+0x([0-9a-f]+)\/0x([0-9a-f]+)(?: \[([\w-]+)(?: [0-9a-f]+)?\])?/;
+const RIP_LINE = /^(?:RIP|IP|EIP): (?:([0-9a-f]{4}):)?(.*)$/;
+const FRAME =
+  /^\s*(?:\[<([0-9a-f]+)>\]\s*)?(\? )?(?:\[<([0-9a-f]+)>\]\s*)?(?:([A-Za-z_.$][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[[\w-]+(?: [0-9a-f]+)?\])?)|(0x[0-9a-f]{6,16}))\s*$/;
+const MARKER = /^\s*<\/?(TASK|IRQ|NMI|SOFTIRQ|EOI|#[A-Z]{2})>\s*$/;
+const REGISTER_LINE =
+  /^(?:RSP|RAX|RBX|RCX|RDX|RSI|RDI|RBP|R08|R10|R11|R13|R14|R15|FS|CS|CR2|DR0|DR3|DR6|PKRU|EAX|ESI|ESP|DS|ES|CR0|R12|R09|GS):/;
+const REG_PAIR = /\b([A-Za-z][A-Za-z0-9_]{1,7}):\s*(?:([0-9a-f]{4}):)?([0-9a-f]{4,16})(?:\(([0-9a-f]{4})\))?/g;
+
+export function parseSymbol(text: string): SymbolRef | undefined {
+  const m = SYM.exec(text);
+  if (!m) return undefined;
+  const ref: SymbolRef = { name: m[1], offset: Number.parseInt(m[2], 16), size: Number.parseInt(m[3], 16) };
+  if (m[4]) ref.module = m[4];
+  return ref;
+}
+
+function parseRip(cs: string | undefined, rest: string): Rip {
+  const rip: Rip = { text: rest.trim() };
+  if (cs) {
+    rip.cs = cs;
+    // The low two bits of a selector are the privilege level: 0 kernel, 3 user.
+    rip.mode = (Number.parseInt(cs, 16) & 3) === 3 ? "user" : "kernel";
+  }
+  const addr = /\[<([0-9a-f]+)>\]/.exec(rest) ?? /^(0x[0-9a-f]+)\s*$/.exec(rest.trim());
+  if (addr) rip.address = addr[1].startsWith("0x") ? addr[1] : `0x${addr[1]}`;
+  const sym = parseSymbol(rest);
+  if (sym) rip.symbol = sym;
+  return rip;
+}
+
+function addRegisters(into: Record<string, string>, text: string): void {
+  for (const m of text.matchAll(REG_PAIR)) {
+    const name = m[1];
+    if (name in into) continue;
+    into[name] = m[3];
+    if (m[2]) into[name === "RSP" || name === "ESP" ? "SS" : `${name}_SEG`] = m[2];
+  }
+}
+
+/** Fill the structured fields of a report from its lines (prefix first, then body). */
+export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): void {
+  into.registers = {};
+  into.trace = [];
+  for (const l of prefix) {
+    if (/sysrq: .*Trigger a crash|SysRq : Trigger a crash/.test(l.text)) into.trigger = "sysrq";
+  }
+  let inTrace = false;
+  let traceDone = false;
+  let context = "";
+  let regsFrame: RegsFrame | undefined;
+  let mainRegsDone = false;
+  let pfAccess: string | undefined;
+
+  for (const l of body) {
+    const t = l.text;
+    const trimmed = t.trim();
+    if (!into.release) {
+      const m = HEADER_CPU.exec(t);
+      if (m) {
+        into.cpu = Number(m[1]);
+        into.pid = Number(m[2]);
+        into.comm = m[3];
+        if (m[4]) into.kdumpLoaded = true;
+        into.taint = { text: (m[5] ?? "").trimEnd(), flags: decodeTaint(m[5] ?? "") };
+        into.release = m[6];
+        if (m[7]) into.build = m[7].trim();
+        continue;
+      }
+    }
+    if (into.cpu === undefined) {
+      const w = WARN_CPU.exec(t);
+      if (w) {
+        into.cpu = Number(w[1]);
+        into.pid = Number(w[2]);
+      }
+      const h = HUNG_TASK.exec(t);
+      if (h && !into.blockedTask) into.blockedTask = { comm: h[1], pid: Number(h[2]) };
+    }
+    if (!into.bugAt) {
+      const b = BUG_AT.exec(t) ?? /WARNING: .* at (\S+?):(\d+) /.exec(t);
+      if (b) into.bugAt = { file: b[1], line: Number(b[2]) };
+    }
+    if (!into.oops && t.includes("[#")) {
+      const o = OOPS.exec(t);
+      if (o) into.oops = { code: o[1], count: Number(o[2]), config: o[3].trim().split(/\s+/).filter(Boolean) };
+    }
+    if (t.startsWith("Hardware name: ") && !into.hardware) into.hardware = t.slice(15).trim();
+    if (t.startsWith("Kernel Offset: ") && !into.kernelOffset) into.kernelOffset = /0x[0-9a-f]+/.exec(t)?.[0];
+    if (t.includes("Kernel panic - not syncing: ") && into.panic === undefined) {
+      into.panic = t.slice(t.indexOf("Kernel panic - not syncing: ") + 28).trim();
+    }
+    if (t.startsWith("Modules linked in:") && !into.modules) {
+      const list = t.slice(18).replace(/\[last unloaded: ([^\]]+)\]/, (_, m: string) => {
+        into.unloadedModules = m.trim().split(/\s+/);
+        return "";
+      });
+      into.modules = list
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((s) => {
+          const mm = /^([\w-]+)(?:\(([A-Z+-]+)\))?$/.exec(s);
+          return mm ? (mm[2] ? { name: mm[1], flags: mm[2] } : { name: mm[1] }) : { name: s };
+        });
+      if (inTrace) traceDone = true;
+      inTrace = false;
+      continue;
+    }
+    const pfCode = PF_CODE.exec(t);
+    if (pfCode) {
+      const code = Number.parseInt(pfCode[1], 16);
+      into.fault = { ...into.fault, pageFault: decodePageFault(code), description: pfAccess };
+      continue;
+    }
+    const pf = PF_ACCESS.exec(t);
+    if (pf) {
+      pfAccess = pf[1];
+      continue;
+    }
+    if (!into.fault?.address) {
+      const fa = FAULT_ADDR.exec(t);
+      if (fa && /BUG:|Unable to handle|general protection|stack segment/.test(t)) {
+        const addr = fa[1] ? `0x${fa[1]}` : fa[2];
+        into.fault = { ...into.fault, address: addr };
+        if (fa[2]) into.fault.note = "probably for a non-canonical address: not a valid pointer on x86-64";
+      }
+    }
+    if (/^Call [Tt]race:/.test(trimmed)) {
+      if (!traceDone && into.trace.length === 0) inTrace = true;
+      regsFrame = undefined;
+      continue;
+    }
+    if (trimmed.startsWith("---[ end trace")) {
+      if (inTrace) traceDone = true;
+      inTrace = false;
+      mainRegsDone = true;
+      continue;
+    }
+
+    const rip = RIP_LINE.exec(t);
+    if (rip) {
+      const r = parseRip(rip[1], rip[2]);
+      if (inTrace) {
+        regsFrame = { kind: "regs", context, rip: r, registers: {} };
+        into.trace.push(regsFrame);
+      } else if (!into.rip && !mainRegsDone) {
+        into.rip = r;
+      }
+      continue;
+    }
+    if (t.startsWith("Code: ")) {
+      const code = decodeCode(t.slice(6));
+      if (regsFrame) regsFrame.code = code;
+      else if (!into.code && !mainRegsDone && code) into.code = code;
+      continue;
+    }
+    if (REGISTER_LINE.test(t)) {
+      if (regsFrame) addRegisters(regsFrame.registers, t);
+      else if (!mainRegsDone) addRegisters(into.registers, t);
+      continue;
+    }
+    if (!inTrace) continue;
+    const mk = MARKER.exec(t);
+    if (mk) {
+      const closing = trimmed.startsWith("</");
+      const name = mk[1];
+      if (name === "EOI") context = "";
+      else context = closing ? "" : name;
+      if (closing && name === "TASK") {
+        inTrace = false;
+        traceDone = true;
+      }
+      regsFrame = undefined;
+      continue;
+    }
+    const f = FRAME.exec(t);
+    if (f) {
+      regsFrame = undefined;
+      const frame: Frame = { kind: "frame", context, reliable: !f[2], text: trimmed };
+      const addr = f[1] ?? f[3] ?? (f[5] ? f[5].slice(2) : undefined);
+      if (addr) frame.address = `0x${addr}`;
+      if (f[4]) frame.symbol = parseSymbol(f[4]);
+      into.trace.push(frame);
+    }
+  }
+  if (into.fault && !into.fault.address && into.registers.CR2 && into.fault.pageFault) {
+    into.fault.address = `0x${into.registers.CR2}`;
+  }
+}

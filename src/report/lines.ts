@@ -1,0 +1,89 @@
+/**
+ * One line of a kernel log, with whatever the transport put in front of the
+ * message taken off: syslog/journal prefixes, `<N>` levels, `[ time]` stamps
+ * and `[ T123]` / `[ C1]` caller ids (CONFIG_PRINTK_CALLER).
+ */
+export interface LogLine {
+  /** 1-based line number in the input. */
+  no: number;
+  /** The message text, prefixes and trailing CR removed. */
+  text: string;
+  /** Seconds since boot from a `[ 12.345678]` stamp, when there is one. */
+  time?: number;
+  /** Caller id without brackets and padding: `T123` (task) or `C1` (CPU). */
+  caller?: string;
+  /** True when a printk timestamp prefix was present. */
+  stamped: boolean;
+}
+
+/** Kernel lines are at most ~1 KiB; anything far longer is not a log line and is cut. */
+export const MAX_LINE = 4096;
+
+const SYSLOG_PREFIX =
+  /^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
+const STAMP = /^\[ *(\d+)\.(\d+)\](?:\[ *([CT]\d+)\])? ?/;
+const HUMAN_STAMP = /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?/;
+const LEVEL = /^<\d{1,3}>/;
+const DROPPED = /^\*\* \d+ printk messages dropped \*\* /;
+const LOGIN_JUNK = /^.{0,200}? login: (?=<\d|\[ *\d)/;
+
+/** Parse one raw line (without its newline). */
+export function parseLine(raw: string, no: number): LogLine {
+  let s = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
+  if (s.endsWith("\r")) s = s.slice(0, -1);
+  // Fast path: the common `[    5.310003] msg` form.
+  const c0 = s.charCodeAt(0);
+  if (c0 !== 0x5b /* [ */) {
+    if (c0 === 0x3c /* < */) s = s.replace(LEVEL, "");
+    else if (c0 === 0x2a /* * */) s = s.replace(DROPPED, "");
+    else {
+      const sys = SYSLOG_PREFIX.exec(s);
+      if (sys) s = s.slice(sys[0].length);
+      else if (s.includes(" login: ")) s = s.replace(LOGIN_JUNK, "");
+    }
+    if (s.charCodeAt(0) !== 0x5b) {
+      if (s.charCodeAt(0) === 0x3c) s = s.replace(LEVEL, "");
+      if (s.charCodeAt(0) !== 0x5b) return { no, text: s, stamped: false };
+    }
+  }
+  const m = STAMP.exec(s);
+  if (m) {
+    let text = s.slice(m[0].length);
+    // journalctl -o short-monotonic: `[  566.651975] host kernel: msg`
+    const kern = /^\S+ kernel: /.exec(text);
+    if (kern) text = text.slice(kern[0].length);
+    // crash's `log -m` and `dmesg -x` put the level after the stamp.
+    if (text.charCodeAt(0) === 0x3c) text = text.replace(LEVEL, "");
+    const line: LogLine = { no, text, time: Number(`${m[1]}.${m[2]}`), stamped: true };
+    if (m[3]) line.caller = m[3];
+    return line;
+  }
+  const h = HUMAN_STAMP.exec(s);
+  if (h) return { no, text: s.slice(h[0].length), stamped: true };
+  return { no, text: s, stamped: false };
+}
+
+/**
+ * The "context" a line belongs to, for separating interleaved output: the
+ * caller id when the kernel prints one, otherwise whether the line was
+ * stamped at all (console output vs. raw text).
+ */
+export function contextOf(line: LogLine): string {
+  if (line.caller) return line.caller;
+  return line.stamped ? "console" : "";
+}
+
+/** Split text into parsed lines (for callers that already hold the text). */
+export function splitLines(text: string): LogLine[] {
+  const out: LogLine[] = [];
+  let pos = 0;
+  let no = 1;
+  while (pos <= text.length) {
+    let nl = text.indexOf("\n", pos);
+    if (nl === -1) nl = text.length;
+    if (nl === text.length && pos === text.length) break;
+    out.push(parseLine(text.slice(pos, Math.min(nl, pos + MAX_LINE)), no++));
+    pos = nl + 1;
+  }
+  return out;
+}

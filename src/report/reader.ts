@@ -1,0 +1,179 @@
+/**
+ * The report reader: text in, structured reports out. `ReportScanner` takes
+ * the log in chunks of any size and keeps only a bounded window of lines, so
+ * memory does not grow with the input.
+ */
+import { parseFields } from "./fields.ts";
+import { type LogLine, MAX_LINE, parseLine } from "./lines.ts";
+import { ANY_HEADER } from "./rules.ts";
+import { type Extent, findReport, MAX_REPORT_LINES, PREFIX_LINES } from "./segment.ts";
+import { describe, missingStack, normaliseTitle } from "./title.ts";
+import type { Report } from "./types.ts";
+
+/** FNV-1a, 64-bit: a stable, dependency-free fingerprint. */
+function fnv64(s: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < s.length; i++) {
+    h ^= BigInt(s.charCodeAt(i) & 0xff);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, "0");
+}
+
+/** Build the report for one extent of parsed lines. */
+export function buildReport(lines: LogLine[], ext: Extent): Report {
+  const described = describe(ext.titleText, ext.family);
+  const rule = described.rule;
+  const title = normaliseTitle(described.title);
+  let corruptedReason = described.corrupted ?? missingStack(ext.titleText, rule, title);
+  const last = lines[Math.max(ext.start, ext.end - 1)];
+  const head = lines[ext.start];
+  const report: Report = {
+    kind: rule?.kind ?? "other",
+    event: ext.family.event === true,
+    title,
+    corrupted: false,
+    signature: "",
+    startLine: head.no,
+    endLine: last.no,
+    header: head.text,
+    registers: {},
+    trace: [],
+    lines: ext.body.map((l) => l.text),
+  };
+  if (head.time !== undefined) report.time = head.time;
+  const guilty = described.frames.find((f) => f !== "corrupted");
+  if (guilty) report.guiltyFrame = guilty;
+  parseFields(ext.prefix, ext.body, report);
+  if (report.trigger === "sysrq" || report.panic === "sysrq triggered crash") report.kind = "sysrq";
+  // A report cut off before its last line is damaged whatever its title says.
+  if (!corruptedReason && ext.end - ext.start >= MAX_REPORT_LINES) corruptedReason = "report runs past the reader's window";
+  if (corruptedReason) {
+    report.corrupted = true;
+    report.corruptedReason = corruptedReason;
+  }
+  // The title names the bug; the top reliable frames tell apart bugs that share a title.
+  const frames = report.trace
+    .filter((f) => f.kind === "frame" && f.reliable && f.symbol)
+    .slice(0, 3)
+    .map((f) => (f.kind === "frame" ? f.symbol?.name : ""));
+  report.signature = fnv64([report.kind, title, ...frames].join("\n"));
+  return report;
+}
+
+/** Parse every report in a text held in memory. */
+export function parseReports(text: string): Report[] {
+  const scanner = new ReportScanner();
+  scanner.push(text);
+  return scanner.finish();
+}
+
+/**
+ * Streaming reader. Lines without a report header are only kept as context
+ * (the last PREFIX_LINES); once a header is seen, lines are gathered until the
+ * report's window is full or the input ends, then the report is built.
+ */
+export class ReportScanner {
+  private partial = "";
+  private partialCut = false;
+  private window: LogLine[] = [];
+  /** Index in `window` of the first header line not yet reported, or -1. */
+  private pendingHeader = -1;
+  private lineNo = 0;
+  private out: Report[] = [];
+  /** Lines longer than a log line can be, seen and cut. */
+  longLines = 0;
+
+  /** Feed more text; returns the reports completed so far (and forgets them). */
+  push(chunk: string): Report[] {
+    let pos = 0;
+    for (;;) {
+      const nl = chunk.indexOf("\n", pos);
+      if (nl === -1) {
+        this.addPartial(chunk.slice(pos));
+        break;
+      }
+      let raw: string;
+      if (this.partial) {
+        this.addPartial(chunk.slice(pos, nl));
+        raw = this.partial;
+        this.partial = "";
+        this.partialCut = false;
+      } else {
+        raw = nl - pos > MAX_LINE ? chunk.slice(pos, pos + MAX_LINE) : chunk.slice(pos, nl);
+        if (nl - pos > MAX_LINE) this.longLines++;
+      }
+      this.addLine(raw);
+      pos = nl + 1;
+    }
+    return this.drain();
+  }
+
+  /** End of input: flush the last line and any report still open. */
+  finish(): Report[] {
+    if (this.partial) {
+      this.addLine(this.partial);
+      this.partial = "";
+    }
+    this.flush(true);
+    return this.drain();
+  }
+
+  private drain(): Report[] {
+    const r = this.out;
+    this.out = [];
+    return r;
+  }
+
+  private addPartial(s: string): void {
+    if (this.partialCut) return;
+    if (this.partial.length + s.length > MAX_LINE) {
+      this.partial = (this.partial + s).slice(0, MAX_LINE);
+      this.partialCut = true;
+      this.longLines++;
+    } else this.partial += s;
+  }
+
+  private addLine(raw: string): void {
+    this.lineNo++;
+    // Most lines are no header: test the raw text first, parse only what may matter.
+    const mayBeHeader = ANY_HEADER.test(raw);
+    if (this.pendingHeader < 0 && !mayBeHeader) {
+      this.window.push(parseLine(raw, this.lineNo));
+      if (this.window.length > PREFIX_LINES * 2) this.window.splice(0, this.window.length - PREFIX_LINES);
+      return;
+    }
+    const line = parseLine(raw, this.lineNo);
+    this.window.push(line);
+    if (this.pendingHeader < 0) {
+      const ext = findReport(this.window, this.window.length - 1);
+      if (ext) this.pendingHeader = this.window.length - 1;
+      return;
+    }
+    if (this.window.length - this.pendingHeader >= MAX_REPORT_LINES) this.flush(false);
+  }
+
+  /** Build the reports whose windows are complete (all of them at the end of input). */
+  private flush(atEnd: boolean): void {
+    while (this.pendingHeader >= 0) {
+      const ext = findReport(this.window, this.pendingHeader);
+      if (!ext) {
+        this.pendingHeader = -1;
+        break;
+      }
+      if (!atEnd && this.window.length - ext.start < MAX_REPORT_LINES) {
+        this.pendingHeader = ext.start;
+        return;
+      }
+      this.out.push(buildReport(this.window, ext));
+      // Keep context lines before the next search point; search on from there.
+      const keepFrom = Math.max(0, ext.next - PREFIX_LINES);
+      this.window = this.window.slice(keepFrom);
+      const from = ext.next - keepFrom;
+      const nextExt = findReport(this.window, from);
+      this.pendingHeader = nextExt ? nextExt.start : -1;
+      if (!atEnd && this.pendingHeader >= 0 && this.window.length - this.pendingHeader < MAX_REPORT_LINES) return;
+    }
+    if (this.window.length > PREFIX_LINES * 2) this.window.splice(0, this.window.length - PREFIX_LINES);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Where a report starts and stops in a log, and which of the lines around it
+ * belong to it (other CPUs' and tasks' output is interleaved on busy machines).
+ */
+import { contextOf, type LogLine } from "./lines.ts";
+import { ANY_HEADER, CONTINUES_REPORT, type Family, familyOf, STACK_NOISE } from "./rules.ts";
+
+/** How many lines after its first one a report may run (lockup reports with all-CPU backtraces are long). */
+export const MAX_REPORT_LINES = 1500;
+/** How many lines before a report are kept for context (e.g. "sysrq: Trigger a crash"). */
+export const PREFIX_LINES = 60;
+
+export interface Extent {
+  family: Family;
+  /** Index of the header line. */
+  start: number;
+  /** Exclusive index where this report's own lines stop. */
+  end: number;
+  /** Index to resume looking for the next report. */
+  next: number;
+  context: string;
+  /** Lines just before the report in its context (they often say what triggered it). */
+  prefix: LogLine[];
+  /** The report's lines in its context, unreliable frames included. */
+  body: LogLine[];
+  /** The text titles are computed from: reliable lines only, in context. */
+  titleText: string;
+}
+
+const QUESTIONABLE = /(\[<[0-9a-f]+>\])? \? /;
+const REBOOT = /^(?:Linux version \d|Command line: |Booting the kernel|Decompressing Linux)/;
+
+/** Is this line the first line of a report? */
+export function headerFamily(line: LogLine): Family | undefined {
+  if (!ANY_HEADER.test(line.text)) return undefined;
+  return familyOf(line.text);
+}
+
+export function isQuestionable(text: string): boolean {
+  return QUESTIONABLE.test(text) && !text.includes("<EOI>");
+}
+
+/** Find the first report at or after `from`; undefined when there is none. */
+export function findReport(lines: LogLine[], from: number): Extent | undefined {
+  let start = -1;
+  let family: Family | undefined;
+  for (let i = from; i < lines.length; i++) {
+    family = headerFamily(lines[i]);
+    if (family) {
+      start = i;
+      break;
+    }
+  }
+  if (!family || start < 0) return undefined;
+  const head = lines[start];
+  const context = contextOf(head);
+  const tagged = context !== "" && context !== "console";
+
+  const maxPrefix = context.startsWith("T") ? 50 : 5;
+  const prefix: LogLine[] = [];
+  for (let i = start - 1; i >= 0 && start - i <= PREFIX_LINES * 10 && prefix.length < maxPrefix; i--) {
+    const l = lines[i];
+    if (contextOf(l) === context && l.text.length > 0 && !isQuestionable(l.text)) prefix.unshift(l);
+  }
+
+  const limit = Math.min(lines.length, start + MAX_REPORT_LINES);
+  let second = -1;
+  let end = limit;
+  let endTrace = -1;
+  let cpuTraceback = false;
+  let skipText = false;
+  let textLines = 0;
+  const minLines = head.text.includes("BUG: KMSAN:") ? 16 : 22;
+  const body: LogLine[] = [];
+  const titleLines: string[] = [];
+  let titleEnd = 0;
+  for (let j = start; j < limit; j++) {
+    const line = lines[j];
+    const text = line.text;
+    const isHead = j === start;
+    if (!isHead) {
+      if (second < 0) {
+        if (headerFamily(line) && !CONTINUES_REPORT.some((r) => r.test(text))) second = j;
+        else if (STACK_NOISE.some((s) => text.includes(s))) second = j;
+      }
+      if (REBOOT.test(text)) {
+        end = j;
+        break;
+      }
+      if (second === j && !tagged) {
+        end = j;
+        break;
+      }
+    }
+    const ctx = contextOf(line);
+    const inContext = ctx === context || (cpuTraceback && ctx.startsWith("C"));
+    if (!isHead && !inContext) continue;
+    // A report can stop at its end marker; a panic that follows the oops belongs to it.
+    if (endTrace >= 0 && j - endTrace > 40) {
+      end = endTrace + 1;
+      break;
+    }
+    body.push(line);
+    if (text.startsWith("---[ end Kernel panic")) {
+      end = j + 1;
+      break;
+    }
+    if (text.startsWith("---[ end trace")) endTrace = j;
+    if (text.includes("Kernel panic - not syncing")) endTrace = -1;
+    const questionable = !isHead && isQuestionable(text);
+    if (questionable) continue;
+    textLines++;
+    let skipLine = skipText;
+    if (text.includes("Disabling lock debugging due to kernel taint")) skipLine = true;
+    else if (text.includes("Sending NMI from CPU")) cpuTraceback = true;
+    else if (
+      textLines > minLines &&
+      (text.includes("Kernel panic - not syncing") || text.includes("WARNING: possible circular locking dependency detected"))
+    ) {
+      skipText = true;
+      skipLine = true;
+    }
+    if (!isHead && skipLine) continue;
+    titleLines.push(text);
+    if (second < 0 || tagged) titleEnd = titleLines.length;
+  }
+  if (endTrace >= 0 && end === limit && limit === lines.length) end = Math.max(endTrace + 1, end);
+  const next = second >= 0 ? Math.max(second, start + 1) : Math.max(end, start + 1);
+  const titleText = titleLines.slice(0, titleEnd).join("\n") + "\n";
+  return { family, start, end, next, context, prefix, body, titleText };
+}

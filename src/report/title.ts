@@ -1,0 +1,233 @@
+/**
+ * Titling a report: pick the rule whose pattern appears first, find the
+ * guilty frame by skipping generic frames, and normalise the result so the
+ * same bug gets the same title on every machine and every run.
+ */
+import {
+  CORRUPTING_LINES,
+  type Family,
+  FRAME_LINES,
+  GENERIC_FRAMES,
+  STACK_STARTS,
+  type StackPart,
+  type StackRule,
+  stripSyscallPrefix,
+  type TitleRule,
+} from "./rules.ts";
+
+export interface Titled {
+  title: string;
+  rule?: TitleRule;
+  /** The guilty frames chosen, one per "trace" section of the rule. */
+  frames: string[];
+  corrupted?: string;
+}
+
+const GENERIC_SKIP = GENERIC_FRAMES.join("|");
+const skipCache = new Map<StackRule, RegExp>();
+
+function skipperFor(stack: StackRule): RegExp {
+  let r = skipCache.get(stack);
+  if (!r) {
+    r = new RegExp([GENERIC_SKIP, ...(stack.skip ?? [])].join("|"));
+    skipCache.set(stack, r);
+  }
+  return r;
+}
+
+function firstMatch(res: RegExp[], s: string): RegExpExecArray | null {
+  for (const r of res) {
+    const m = r.exec(s);
+    if (m) return m;
+  }
+  return null;
+}
+
+function addFrames(frames: string[], m: RegExpExecArray | null, skip: RegExp): void {
+  if (!m) return;
+  for (let i = 1; i < m.length; i++) {
+    const f = m[i];
+    if (f !== undefined && !skip.test(f)) frames.push(f);
+  }
+}
+
+/** Walk a stack rule over the report lines: one chosen frame per trace, "corrupted" where none. */
+function walkPartsImpl(
+  lines: string[],
+  parts: StackPart[],
+  stack: StackRule,
+  skip: RegExp,
+): { results: string[]; ok: boolean } {
+  const results: string[] = [];
+  let raw: string[] = [];
+  let ok = true;
+  let traces = 0;
+  let li = 0;
+  const choose = (): void => {
+    const stripped = raw.map(stripSyscallPrefix);
+    const idx = raw.length === 0 ? -1 : stack.pick ? stack.pick(stripped) : 0;
+    if (idx < 0) {
+      results.push("corrupted");
+      ok = false;
+    } else results.push(stack.rename ? stack.rename(stripped[idx]) : stripped[idx]);
+    raw = [];
+  };
+  for (let pi = 0; ; pi++) {
+    if (pi === parts.length || (parts[pi] === "trace" && traces > 0)) choose();
+    if (pi === parts.length) break;
+    const part = parts[pi];
+    if (part === "trace") {
+      traces++;
+      while (li < lines.length) {
+        const ln = lines[li++];
+        if (CORRUPTING_LINES.some((r) => r.test(ln))) {
+          ok = false;
+          break;
+        }
+        if (STACK_STARTS.some((r) => r.test(ln))) break;
+        const next = parts[pi + 1];
+        if (next !== undefined && next !== "trace") {
+          const m = next.exec(ln);
+          if (m) {
+            addFrames(raw, m, skip);
+            pi++;
+            break;
+          }
+        }
+        addFrames(raw, firstMatch(FRAME_LINES, ln), skip);
+      }
+    } else {
+      while (li < lines.length) {
+        const ln = lines[li++];
+        if (CORRUPTING_LINES.some((r) => r.test(ln))) {
+          ok = false;
+          break;
+        }
+        const m = part.exec(ln);
+        if (m) {
+          addFrames(raw, m, skip);
+          break;
+        }
+      }
+    }
+  }
+  return { results, ok };
+}
+
+function fill(template: string, args: string[]): string {
+  return template.replace(/\{(\d+)\}/g, (_, n: string) => args[Number(n) - 1] ?? "");
+}
+
+/** Choose the rule and build the raw (not yet normalised) title for a report text. */
+export function describe(text: string, family: Family): Titled {
+  let start = text.length;
+  let best: Titled | undefined;
+  let matchedTitle = false;
+  for (const rule of family.rules) {
+    const tm = rule.match.exec(text);
+    if (!tm || tm.index > start) continue;
+    if (tm.index === start && best) continue;
+    if (tm.index < start) {
+      best = undefined;
+      start = tm.index;
+    }
+    matchedTitle = true;
+    let m: RegExpExecArray | null = tm;
+    if (rule.report) {
+      m = rule.report.exec(text);
+      if (!m) continue;
+    }
+    const args = m.slice(1).map((s) => s ?? "");
+    let corrupted: string | undefined;
+    let frames: string[] = [];
+    if (rule.stack) {
+      const r = walkPartsImpl(text.slice(m.index).split("\n"), rule.stack.parts, rule.stack, skipperFor(rule.stack));
+      if (r.ok) frames = r.results;
+      else if (rule.stack.parts2) {
+        const r2 = walkPartsImpl(text.slice(m.index).split("\n"), rule.stack.parts2, rule.stack, skipperFor(rule.stack));
+        frames = r2.results;
+        if (!r2.ok) corrupted = "extracted no frames";
+      } else {
+        frames = r.results;
+        corrupted = "extracted no frames";
+      }
+    }
+    best = { title: fill(rule.title, [...args, ...frames]), rule, frames, corrupted };
+  }
+  if (!best) {
+    const pos = text.indexOf(family.header);
+    const end = text.indexOf("\n", pos);
+    return {
+      title: text.slice(pos, end === -1 ? undefined : end),
+      frames: [],
+      corrupted: matchedTitle ? "matched title but not report regexp" : undefined,
+    };
+  }
+  if (!best.corrupted && best.rule?.corrupted) best.corrupted = "report format is marked as corrupted";
+  return best;
+}
+
+/** Is a report whose title came out fine still damaged (no usable stack trace)? */
+export function missingStack(text: string, rule: TitleRule | undefined, title: string): string | undefined {
+  if (/\[ *[0-9]+\.[0-9]+\]/.test(title)) return "title matches corrupted regexp";
+  if (!rule || rule.noStack) return undefined;
+  let hasStack = false;
+  for (const key of STACK_STARTS) {
+    const m = key.exec(text);
+    if (!m) continue;
+    const frames = text.slice(m.index).split("\n");
+    if (frames.length < 4) return "call trace is missed";
+    let bad = true;
+    for (let i = 1; i < 16 && i < frames.length; i++) {
+      if (STACK_STARTS.some((k) => k.test(frames[i]))) break;
+      if (frames[i].includes("(stack is not available)") || FRAME_LINES.some((r) => r.test(frames[i]))) {
+        hasStack = true;
+        bad = false;
+        break;
+      }
+    }
+    if (bad) return "no frames in a stack trace";
+  }
+  return hasStack ? undefined : "no stack trace in report";
+}
+
+const NORMALISE: [RegExp, string][] = [
+  [/syz-executor\.?[0-9]+((\/|:)[0-9]+)?/g, "syz-executor"],
+  [/syzkaller[0-9]+((\/|:)[0-9]+)?/g, "syzkaller"],
+  // Anything that looks like an address.
+  [/([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}/g, "$1ADDR"],
+  [/([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})/g, "IP"],
+  // file:line
+  [/(\.\w+)(:[0-9]+)+/g, "$1:LINE"],
+  // func+0x12/0x20: offsets and sizes change with every build.
+  [/([a-zA-Z][a-zA-Z0-9_.]+)\+0x[0-9a-z]+\/0x[0-9a-z]+/g, "$1"],
+  [/CPU#[0-9]+/g, "CPU"],
+  // Remaining decimal numbers (repeated: matches can overlap, as in "0,1,2").
+  [/(\W)(\d+)(\W|$)/g, "$1NUM$3"],
+  // Digits inside names are kept (cfg80211), unless absurdly long.
+  [/(\d+){7,}/g, "NUM"],
+];
+
+/** Make a title stable: no addresses, numbers, offsets or control characters; at most 120 bytes. */
+export function normaliseTitle(title: string): string {
+  let s = title;
+  for (const [from, to] of NORMALISE) {
+    for (;;) {
+      const next = s.replace(from, to);
+      if (next === s) break;
+      s = next;
+    }
+  }
+  let out = "";
+  let prev = " ";
+  for (let i = 0; i < s.length && i < 120; i++) {
+    let ch = s[i];
+    if (ch === "\t") ch = " ";
+    else if (ch < " " || ch >= "\x7f") continue;
+    if (ch === " " && prev === " ") continue;
+    out += ch;
+    prev = ch;
+  }
+  return out.trim();
+}
+
