@@ -66,17 +66,21 @@ function gas(): Formatter {
   return formatter;
 }
 
+/** Where byte 0 is placed for decoding: far from 0 so that backward branch targets stay positive. */
+const BASE = 0x10000000n;
+
 function decodeFrom(bytes: Uint8Array, start: number): { ins: Instruction[]; bad: boolean } {
   const decoder = new Decoder(64, bytes.subarray(start), DecoderOptions.None);
-  decoder.ip = BigInt(start);
+  decoder.ip = BASE + BigInt(start);
   const ins: Instruction[] = [];
   let bad = false;
   const f = gas();
   while (decoder.canDecode) {
     const i = decoder.decode();
-    const offset = Number(i.ip);
+    const offset = Number(i.ip - BASE);
     const len = i.length;
-    const text = i.isInvalid ? "(bad)" : f.format(i);
+    const truncated = i.isInvalid && offset + 15 > bytes.length;
+    const text = i.isInvalid ? (truncated ? "(truncated)" : "(bad)") : f.format(i);
     if (i.isInvalid) bad = true;
     const hex = Array.from(bytes.subarray(offset, offset + len), (b) => b.toString(16).padStart(2, "0")).join(" ");
     ins.push({ offset, bytes: hex, text, faulting: false });
@@ -91,7 +95,7 @@ function decodeFrom(bytes: Uint8Array, start: number): { ins: Instruction[]; bad
  * marked byte and nothing before it is undecodable: the dump often starts in
  * the middle of an instruction.
  */
-export function decodeCode(listing: string): DecodedCode | undefined {
+export function decodeCode(listing: string, label?: (delta: number) => string): DecodedCode | undefined {
   const parsed = parseCodeBytes(listing);
   if (!parsed) return undefined;
   const { bytes, trapOffset } = parsed;
@@ -108,6 +112,14 @@ export function decodeCode(listing: string): DecodedCode | undefined {
     // No boundary lines up: decode from the marked byte itself.
     const { ins } = decodeFrom(bytes, trapOffset);
     chosen = { ins, skipped: trapOffset };
+  }
+  // Branch targets as offsets from RIP (or from the RIP's function), not from an arbitrary base.
+  const name = label ?? ((d: number) => (d < 0 ? `RIP-0x${(-d).toString(16)}` : `RIP+0x${d.toString(16)}`));
+  for (const i of chosen.ins) {
+    i.text = i.text.replace(/^((?:call|jmp|j[a-z]+|loop[a-z]*|jrcxz)\s+)0x([0-9a-f]+)$/, (_, op: string, t: string) => {
+      const delta = Number(BigInt.asIntN(64, BigInt(`0x${t}`) - BASE)) - trapOffset;
+      return `${op}${name(delta)}`;
+    });
   }
   const faulting = chosen.ins.find((i) => i.offset === trapOffset);
   if (faulting) faulting.faulting = true;

@@ -27,6 +27,14 @@ const REGISTER_LINE =
   /^(?:RSP|RAX|RBX|RCX|RDX|RSI|RDI|RBP|R08|R10|R11|R13|R14|R15|FS|CS|CR2|DR0|DR3|DR6|PKRU|EAX|ESI|ESP|DS|ES|CR0|R12|R09|GS):/;
 const REG_PAIR = /\b([A-Za-z][A-Za-z0-9_]{1,7}):\s*(?:([0-9a-f]{4}):)?([0-9a-f]{4,16})(?:\(([0-9a-f]{4})\))?/g;
 
+/** Name a branch target by its distance from the RIP's own function+offset. */
+function labelFrom(sym: SymbolRef): (delta: number) => string {
+  return (delta) => {
+    const off = sym.offset + delta;
+    return off >= 0 && off < sym.size ? `${sym.name}+0x${off.toString(16)}` : `RIP${delta < 0 ? "-" : "+"}0x${Math.abs(delta).toString(16)}`;
+  };
+}
+
 export function parseSymbol(text: string): SymbolRef | undefined {
   const m = SYM.exec(text);
   if (!m) return undefined;
@@ -170,7 +178,8 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       continue;
     }
     if (t.startsWith("Code: ")) {
-      const code = decodeCode(t.slice(6));
+      const sym = (regsFrame?.rip ?? into.rip)?.symbol;
+      const code = decodeCode(t.slice(6), sym ? labelFrom(sym) : undefined);
       if (regsFrame) regsFrame.code = code;
       else if (!into.code && !mainRegsDone && code) into.code = code;
       continue;

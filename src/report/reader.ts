@@ -4,6 +4,7 @@
  * memory does not grow with the input.
  */
 import { parseFields } from "./fields.ts";
+import { decodePageFault } from "./pagefault.ts";
 import { type LogLine, MAX_LINE, parseLine } from "./lines.ts";
 import { ANY_HEADER } from "./rules.ts";
 import { type Extent, findReport, MAX_REPORT_LINES, PREFIX_LINES } from "./segment.ts";
@@ -45,6 +46,10 @@ export function buildReport(lines: LogLine[], ext: Extent): Report {
   const guilty = described.frames.find((f) => f !== "corrupted");
   if (guilty) report.guiltyFrame = guilty;
   parseFields(ext.prefix, ext.body, report);
+  // Old kernels print no #PF lines: the page-fault error code is the Oops code.
+  if ((report.kind === "null-deref" || report.kind === "paging-request") && report.oops?.code && !report.fault?.pageFault) {
+    report.fault = { ...report.fault, pageFault: decodePageFault(Number.parseInt(report.oops.code, 16)) };
+  }
   if (report.trigger === "sysrq" || report.panic === "sysrq triggered crash") report.kind = "sysrq";
   // A report cut off before its last line is damaged whatever its title says.
   if (!corruptedReason && ext.end - ext.start >= MAX_REPORT_LINES) corruptedReason = "report runs past the reader's window";

@@ -93,6 +93,8 @@ export interface Report {
   oops?: { code?: string; count?: number; config: string[] };
   fault?: Fault;
   rip?: Rip;
+  /** Source line of the RIP, when a vmlinux with line tables was given. */
+  ripSource?: { file: string; line: number; inlined?: { name: string; file: string; line: number }[] };
   code?: DecodedCode;
   registers: Record<string, string>;
   trace: (Frame | RegsFrame)[];

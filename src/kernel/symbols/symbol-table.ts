@@ -1,0 +1,104 @@
+/**
+ * Address ↔ symbol over a sorted table, whatever the source: System.map,
+ * a copy of /proc/kallsyms, a vmlinux's .symtab, or (later) the kallsyms in a
+ * dump's memory. Addresses are bigint.
+ */
+export interface Symbol {
+  name: string;
+  address: bigint;
+  /** nm-style type letter (T/t text, D/d data, …). */
+  type: string;
+  module?: string;
+}
+
+export interface Resolved {
+  name: string;
+  offset: number;
+  size: number;
+  module?: string;
+  address: bigint;
+}
+
+/** Symbol types that name code: where return addresses and RIPs land. */
+const TEXT = /^[TtWw]$/;
+
+export class SymbolTable {
+  private readonly sorted: Symbol[];
+  private readonly byName = new Map<string, Symbol>();
+
+  constructor(
+    symbols: Symbol[],
+    /** Where the table came from, for messages and the `sys` banner. */
+    readonly source: string,
+  ) {
+    this.sorted = symbols.slice().sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    for (const s of this.sorted) if (!this.byName.has(s.name)) this.byName.set(s.name, s);
+  }
+
+  get size(): number {
+    return this.sorted.length;
+  }
+
+  /** A copy with every address moved by `delta` (KASLR: runtime = link-time + offset). */
+  relocated(delta: bigint): SymbolTable {
+    if (delta === 0n) return this;
+    return new SymbolTable(
+      this.sorted.map((s) => (s.module ? s : { ...s, address: s.address + delta })),
+      this.source,
+    );
+  }
+
+  lookup(name: string): Symbol | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The text symbol containing `addr`, its size taken as the distance to the next symbol. */
+  resolve(addr: bigint): Resolved | undefined {
+    const a = this.sorted;
+    let lo = 0;
+    let hi = a.length - 1;
+    let idx = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid].address <= addr) {
+        idx = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    while (idx >= 0 && !TEXT.test(a[idx].type)) idx--;
+    if (idx < 0) return undefined;
+    const sym = a[idx];
+    let next = idx + 1;
+    while (next < a.length && a[next].address === sym.address) next++;
+    const end = next < a.length ? a[next].address : sym.address + 0x1000n;
+    // Past the end of the kernel text or of a module's symbols: unknown, not the last function.
+    if (addr >= end || end - sym.address > 0x1000000n) return undefined;
+    const r: Resolved = { name: sym.name, offset: Number(addr - sym.address), size: Number(end - sym.address), address: sym.address };
+    if (sym.module) r.module = sym.module;
+    return r;
+  }
+}
+
+const LINE = /^([0-9a-fA-F]{8,16})\s+([A-Za-z?])\s+(\S+)(?:\s+\[([^\]]+)\])?\s*$/;
+
+/** Parse `nm`-style text: System.map (`ffffffff81000000 T _text`) or /proc/kallsyms (with `[module]`). */
+export function parseNmText(text: string, source: string): SymbolTable {
+  const syms: Symbol[] = [];
+  let bad = 0;
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const m = LINE.exec(line);
+    if (!m) {
+      bad++;
+      continue;
+    }
+    const s: Symbol = { address: BigInt(`0x${m[1]}`), type: m[2], name: m[3] };
+    if (m[4]) s.module = m[4];
+    syms.push(s);
+  }
+  if (syms.length === 0) {
+    throw new Error(`${source}: no symbols found (expected lines like "ffffffff81000000 T _text")`);
+  }
+  if (bad > syms.length) throw new Error(`${source}: mostly not a symbol list (${bad} of ${bad + syms.length} lines unreadable)`);
+  return new SymbolTable(syms, source);
+}
