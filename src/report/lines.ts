@@ -21,7 +21,7 @@ export const MAX_LINE = 4096;
 
 const SYSLOG_PREFIX =
   /^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
-const STAMP = /^\[ *(\d+)\.(\d+)\](?:\[ *([CT]\d+)\])? ?/;
+const STAMP = /^\[ *(\d+)\.(\d+)\](?: ?\[ *([CT]\d+)\])? ?/;
 const HUMAN_STAMP = /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?/;
 const LEVEL = /^<\d{1,3}>/;
 const DROPPED = /^\*\* \d+ printk messages dropped \*\* /;

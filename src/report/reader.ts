@@ -22,7 +22,7 @@ function fnv64(s: string): string {
 }
 
 /** Build the report for one extent of parsed lines. */
-export function buildReport(lines: LogLine[], ext: Extent): Report {
+export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report {
   const described = describe(ext.titleText, ext.family);
   const rule = described.rule;
   const title = normaliseTitle(described.title);
@@ -53,6 +53,7 @@ export function buildReport(lines: LogLine[], ext: Extent): Report {
   if (report.trigger === "sysrq" || report.panic === "sysrq triggered crash") report.kind = "sysrq";
   // A report cut off before its last line is damaged whatever its title says.
   if (!corruptedReason && ext.end - ext.start >= MAX_REPORT_LINES) corruptedReason = "report runs past the reader's window";
+  if (!corruptedReason && ext.body.some((l) => l.no === cutLine)) corruptedReason = "the input ends in the middle of a line";
   if (corruptedReason) {
     report.corrupted = true;
     report.corruptedReason = corruptedReason;
@@ -85,6 +86,8 @@ export class ReportScanner {
   /** Index in `window` of the first header line not yet reported, or -1. */
   private pendingHeader = -1;
   private lineNo = 0;
+  /** Number of the last line when the input ended without a newline (cut off). */
+  private cutLine = -1;
   private out: Report[] = [];
   /** Lines longer than a log line can be, seen and cut. */
   longLines = 0;
@@ -118,6 +121,7 @@ export class ReportScanner {
   finish(): Report[] {
     if (this.partial) {
       this.addLine(this.partial);
+      this.cutLine = this.lineNo;
       this.partial = "";
     }
     this.flush(true);
@@ -170,7 +174,7 @@ export class ReportScanner {
         this.pendingHeader = ext.start;
         return;
       }
-      this.out.push(buildReport(this.window, ext));
+      this.out.push(buildReport(this.window, ext, this.cutLine));
       // Keep context lines before the next search point; search on from there.
       const keepFrom = Math.max(0, ext.next - PREFIX_LINES);
       this.window = this.window.slice(keepFrom);

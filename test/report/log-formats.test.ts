@@ -1,0 +1,84 @@
+/** The same real report, wrapped the ways logs reach people: journald, syslog, CRLF, caller ids, several crashes. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { parseReports } from "../../src/report/reader.ts";
+import { fixture } from "../helpers.ts";
+
+const NULL_LOG = readFileSync(fixture("vmcore/6.1-null/console.log"), "utf8");
+const GPF_LOG = readFileSync(fixture("vmcore/6.1-gpf/console.log"), "utf8");
+const NULL_TITLE = "BUG: unable to handle kernel NULL pointer dereference in crashmod_do_null";
+
+/** Only the kernel's stamped lines, rewritten by `f`. */
+function rewrite(log: string, f: (stamp: string, msg: string) => string): string {
+  return log
+    .split("\n")
+    .map((l) => /^(\[ *\d+\.\d+\]) (.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => f(m[1], m[2]))
+    .join("\n");
+}
+
+function check(text: string, label: string): void {
+  const rs = parseReports(text);
+  assert.equal(rs.length, 1, `${label}: ${rs.map((r) => r.title).join("; ")}`);
+  const r = rs[0];
+  assert.equal(r.title, NULL_TITLE, label);
+  assert.equal(r.pid, 102, label);
+  assert.equal(r.code?.faulting?.text, "movq $0x6b6b6b6b,0x10(%rax)", label);
+  assert.equal(r.trace.filter((f) => f.kind === "frame").length, 12, label);
+  assert.equal(r.corrupted, false, `${label}: ${r.corruptedReason}`);
+}
+
+test("plain dmesg without timestamps", () => check(rewrite(NULL_LOG, (_s, m) => m), "no stamps"));
+test("journalctl -k (short)", () => check(rewrite(NULL_LOG, (_s, m) => `Nov 25 02:56:26 vm1 kernel: ${m}`), "journal"));
+test("syslog with ISO time and the kernel stamp", () =>
+  check(rewrite(NULL_LOG, (s, m) => `2026-11-25T02:56:26.123456+00:00 vm1 kernel: ${s} ${m}`), "syslog"));
+test("journalctl -o short-monotonic", () => check(rewrite(NULL_LOG, (s, m) => `${s} vm1 kernel: ${m}`), "monotonic"));
+test("CRLF line ends (serial capture from a terminal server)", () => check(NULL_LOG.replaceAll("\n", "\r\n"), "crlf"));
+test("dmesg -r level prefixes", () => check(rewrite(NULL_LOG, (s, m) => `<4>${s} ${m}`), "levels"));
+test("CONFIG_PRINTK_CALLER ids", () => check(rewrite(NULL_LOG, (s, m) => `${s}[  T102] ${m}`), "caller ids"));
+
+test("another task's lines interleaved with a caller-id log stay out of the report", () => {
+  const lines = rewrite(NULL_LOG, (s, m) => `${s}[  T102] ${m}`).split("\n");
+  const mixed = lines.flatMap((l, i) => (i % 3 === 0 ? [l, `[    5.312000][  T555]  ? unrelated_noise+0x10/0x20`, `[    5.312001][    C0] eth0: link up`] : [l]));
+  check(mixed.join("\n"), "interleaved");
+});
+
+test("several crashes in one log are reported in order", () => {
+  const rs = parseReports(`${NULL_LOG}\n${GPF_LOG}`);
+  assert.deepEqual(
+    rs.map((r) => r.title),
+    [NULL_TITLE, "general protection fault in crashmod_do_gpf"],
+  );
+  assert.ok(rs[0].endLine < rs[1].startLine);
+  assert.equal(rs[1].fault?.address, "0xdead4ead00000000");
+});
+
+test("streaming in tiny chunks gives the same reports as one piece", async () => {
+  const { ReportScanner } = await import("../../src/report/reader.ts");
+  const s = new ReportScanner();
+  const got = [];
+  for (let i = 0; i < NULL_LOG.length; i += 7) got.push(...s.push(NULL_LOG.slice(i, i + 7)));
+  got.push(...s.finish());
+  assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(parseReports(NULL_LOG))));
+});
+
+test("an OOM kill is an event, not a crash", () => {
+  const log = [
+    "[  100.000001] stress invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0",
+    "[  100.000002] CPU: 1 PID: 4242 Comm: stress Not tainted 6.1.0-56-cloud-amd64 #1  Debian 6.1.192-2",
+    "[  100.000003] Call Trace:",
+    "[  100.000004]  <TASK>",
+    "[  100.000005]  dump_stack_lvl+0x44/0x5c",
+    "[  100.000006]  dump_header+0x4a/0x211",
+    "[  100.000007]  oom_kill_process.cold+0xb/0x10",
+    "[  100.000008]  out_of_memory+0x1fd/0x4c0",
+    "[  100.000009]  </TASK>",
+    "[  100.000010] Out of memory: Killed process 4242 (stress) total-vm:1052036kB",
+  ].join("\n");
+  const [r] = parseReports(log);
+  assert.equal(r.kind, "oom");
+  assert.equal(r.event, true);
+  assert.equal(r.comm, "stress");
+});
