@@ -9,7 +9,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FIXTURES = resolve(ROOT, "../shared/fixtures");
 export const KDX = join(ROOT, "bin/kdx");
 
-if (!existsSync(FIXTURES)) throw new Error(`fixtures not found at ${FIXTURES} (shared/ must sit beside the repository)`);
+if (!existsSync(FIXTURES))
+  throw new Error(`fixtures not found at ${FIXTURES} (shared/ must sit beside the repository)`);
 
 export function fixture(...parts: string[]): string {
   return join(FIXTURES, ...parts);
@@ -27,6 +28,12 @@ export interface Run {
 
 /** Run bin/kdx for real, with an optional standard input. */
 export function kdx(args: string[], input?: string | Buffer, timeoutMs = 120_000): Run {
-  const r = spawnSync(KDX, args, { input, encoding: "utf8", timeout: timeoutMs, maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: "" } });
+  const r = spawnSync(KDX, args, {
+    input,
+    encoding: "utf8",
+    timeout: timeoutMs,
+    maxBuffer: 1 << 28,
+    env: { ...process.env, NO_COLOR: "" },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

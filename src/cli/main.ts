@@ -1,6 +1,7 @@
 /** kdx's command line: dispatch to one command, and turn errors into one clear line. */
-import { HELP as OOPS_HELP, oopsCommand } from "./commands/oops.ts";
+
 import { KdxError } from "../util/errors.ts";
+import { HELP as OOPS_HELP, oopsCommand } from "./commands/oops.ts";
 
 const USAGE = `usage: kdx <command> [options]
 
@@ -44,11 +45,16 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof KdxError || (e instanceof Error && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
+    if (
+      e instanceof KdxError ||
+      (e instanceof Error && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))
+    ) {
       process.stderr.write(`kdx: ${(e as Error).message}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`kdx: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(
+        `kdx: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
       process.exitCode = 70;
     }
   },

@@ -13,7 +13,14 @@ const wrap =
   (s: string): string =>
     `\x1b[${on}m${s}\x1b[${off}m`;
 
-export const PLAIN: Style = { bold: (s) => s, dim: (s) => s, red: (s) => s, yellow: (s) => s, cyan: (s) => s, green: (s) => s };
+export const PLAIN: Style = {
+  bold: (s) => s,
+  dim: (s) => s,
+  red: (s) => s,
+  yellow: (s) => s,
+  cyan: (s) => s,
+  green: (s) => s,
+};
 export const ANSI: Style = {
   bold: wrap("1", "22"),
   dim: wrap("2", "22"),

@@ -82,7 +82,9 @@ function decodeFrom(bytes: Uint8Array, start: number): { ins: Instruction[]; bad
     const truncated = i.isInvalid && offset + 15 > bytes.length;
     const text = i.isInvalid ? (truncated ? "(truncated)" : "(bad)") : f.format(i);
     if (i.isInvalid) bad = true;
-    const hex = Array.from(bytes.subarray(offset, offset + len), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    const hex = Array.from(bytes.subarray(offset, offset + len), (b) => b.toString(16).padStart(2, "0")).join(
+      " ",
+    );
     ins.push({ offset, bytes: hex, text, faulting: false });
     i.free();
   }
@@ -116,10 +118,13 @@ export function decodeCode(listing: string, label?: (delta: number) => string): 
   // Branch targets as offsets from RIP (or from the RIP's function), not from an arbitrary base.
   const name = label ?? ((d: number) => (d < 0 ? `RIP-0x${(-d).toString(16)}` : `RIP+0x${d.toString(16)}`));
   for (const i of chosen.ins) {
-    i.text = i.text.replace(/^((?:call|jmp|j[a-z]+|loop[a-z]*|jrcxz)\s+)0x([0-9a-f]+)$/, (_, op: string, t: string) => {
-      const delta = Number(BigInt.asIntN(64, BigInt(`0x${t}`) - BASE)) - trapOffset;
-      return `${op}${name(delta)}`;
-    });
+    i.text = i.text.replace(
+      /^((?:call|jmp|j[a-z]+|loop[a-z]*|jrcxz)\s+)0x([0-9a-f]+)$/,
+      (_, op: string, t: string) => {
+        const delta = Number(BigInt.asIntN(64, BigInt(`0x${t}`) - BASE)) - trapOffset;
+        return `${op}${name(delta)}`;
+      },
+    );
   }
   const faulting = chosen.ins.find((i) => i.offset === trapOffset);
   if (faulting) faulting.faulting = true;

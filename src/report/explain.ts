@@ -14,7 +14,9 @@ export function explainSymbol(s: SymbolRef): string {
 }
 
 export function explainRip(rip: Rip): string {
-  const parts: string[] = ["RIP is the instruction pointer: the instruction that was executing when the CPU trapped."];
+  const parts: string[] = [
+    "RIP is the instruction pointer: the instruction that was executing when the CPU trapped.",
+  ];
   if (rip.cs) {
     parts.push(
       rip.mode === "user"
@@ -22,7 +24,10 @@ export function explainRip(rip: Rip): string {
         : `${rip.cs} is the kernel's code segment selector: the CPU was in kernel mode (0033 would mean user mode).`,
     );
   }
-  if (rip.symbol) parts.push(`${rip.symbol.name}+${hex(rip.symbol.offset)}/${hex(rip.symbol.size)}: ${explainSymbol(rip.symbol)}`);
+  if (rip.symbol)
+    parts.push(
+      `${rip.symbol.name}+${hex(rip.symbol.offset)}/${hex(rip.symbol.size)}: ${explainSymbol(rip.symbol)}`,
+    );
   return parts.join(" ");
 }
 
@@ -45,19 +50,26 @@ export const EXPLAIN = {
     const o = r.oops;
     if (!o) return "";
     const parts = [
-      o.code ? `${o.code} is the hardware error code of the exception (for page faults: the bits decoded below).` : "",
+      o.code
+        ? `${o.code} is the hardware error code of the exception (for page faults: the bits decoded below).`
+        : "",
       o.count !== undefined
         ? `[#${o.count}] counts oopses since boot: ${o.count === 1 ? "this is the first, so it is the one to debug" : "earlier oopses may have caused this one: read the first"}.`
         : "",
-      o.config.length ? `${o.config.join(" ")}: how the kernel was built (preemption model, SMP, page-table isolation, sanitizers).` : "",
+      o.config.length
+        ? `${o.config.join(" ")}: how the kernel was built (preemption model, SMP, page-table isolation, sanitizers).`
+        : "",
     ];
     return parts.filter(Boolean).join(" ");
   },
   code: "The machine code around RIP as the kernel printed it; the byte in <> is the first byte of the faulting instruction. Decoded here with iced-x86 (AT&T syntax, as objdump shows it).",
   trace:
     "The call trace, innermost call first: each line is a return address on the stack, as function+offset/size [module]. <IRQ>, <NMI>, <TASK> mark which stack a part of the trace was on; a RIP/registers block inside it is an exception or interrupt frame (the user-mode block at the end is where the task entered the kernel).",
-  modules: "Modules loaded when it crashed; the letters in parentheses are their taint flags (O out-of-tree, E unsigned, P proprietary, C staging, F force-loaded).",
+  modules:
+    "Modules loaded when it crashed; the letters in parentheses are their taint flags (O out-of-tree, E unsigned, P proprietary, C staging, F force-loaded).",
   panic: "panic() was called: the kernel stopped. With kdump loaded, the capture kernel then saves a vmcore.",
-  kernelOffset: "The KASLR offset: how far the kernel image was moved from its link address at boot. Needed to match addresses against System.map.",
-  registers: "General-purpose and control registers at the moment of the fault. CR2 holds the address of the last page fault; CR3 the page-table base.",
+  kernelOffset:
+    "The KASLR offset: how far the kernel image was moved from its link address at boot. Needed to match addresses against System.map.",
+  registers:
+    "General-purpose and control registers at the moment of the fault. CR2 holds the address of the last page fault; CR3 the page-table base.",
 };

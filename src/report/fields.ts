@@ -6,7 +6,7 @@ import { decodeCode } from "./code.ts";
 import type { LogLine } from "./lines.ts";
 import { decodePageFault } from "./pagefault.ts";
 import { decodeTaint } from "./taint.ts";
-import type { Fault, Frame, RegsFrame, Report, Rip, SymbolRef } from "./types.ts";
+import type { Frame, RegsFrame, Report, Rip, SymbolRef } from "./types.ts";
 
 const HEADER_CPU =
   /CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,16}?) (Kdump: loaded )?(?:Not tainted|Tainted: ([A-Z ]*?))\s+(?:-+\s+-\s+-\s+)?(\S+)(?: (#.*))?$/;
@@ -25,13 +25,16 @@ const FRAME =
 const MARKER = /^\s*<\/?(TASK|IRQ|NMI|SOFTIRQ|EOI|#[A-Z]{2})>\s*$/;
 const REGISTER_LINE =
   /^(?:RSP|RAX|RBX|RCX|RDX|RSI|RDI|RBP|R08|R10|R11|R13|R14|R15|FS|CS|CR2|DR0|DR3|DR6|PKRU|EAX|ESI|ESP|DS|ES|CR0|R12|R09|GS):/;
-const REG_PAIR = /\b([A-Za-z][A-Za-z0-9_]{1,7}):\s*(?:([0-9a-f]{4}):)?([0-9a-f]{4,16})(?:\(([0-9a-f]{4})\))?/g;
+const REG_PAIR =
+  /\b([A-Za-z][A-Za-z0-9_]{1,7}):\s*(?:([0-9a-f]{4}):)?([0-9a-f]{4,16})(?:\(([0-9a-f]{4})\))?/g;
 
 /** Name a branch target by its distance from the RIP's own function+offset. */
 function labelFrom(sym: SymbolRef): (delta: number) => string {
   return (delta) => {
     const off = sym.offset + delta;
-    return off >= 0 && off < sym.size ? `${sym.name}+0x${off.toString(16)}` : `RIP${delta < 0 ? "-" : "+"}0x${Math.abs(delta).toString(16)}`;
+    return off >= 0 && off < sym.size
+      ? `${sym.name}+0x${off.toString(16)}`
+      : `RIP${delta < 0 ? "-" : "+"}0x${Math.abs(delta).toString(16)}`;
   };
 }
 
@@ -111,7 +114,8 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     }
     if (!into.oops && t.includes("[#")) {
       const o = OOPS.exec(t);
-      if (o) into.oops = { code: o[1], count: Number(o[2]), config: o[3].trim().split(/\s+/).filter(Boolean) };
+      if (o)
+        into.oops = { code: o[1], count: Number(o[2]), config: o[3].trim().split(/\s+/).filter(Boolean) };
     }
     if (t.startsWith("Hardware name: ") && !into.hardware) into.hardware = t.slice(15).trim();
     if (t.startsWith("Kernel Offset: ") && !into.kernelOffset) into.kernelOffset = /0x[0-9a-f]+/.exec(t)?.[0];

@@ -4,8 +4,8 @@
  * memory does not grow with the input.
  */
 import { parseFields } from "./fields.ts";
-import { decodePageFault } from "./pagefault.ts";
 import { type LogLine, MAX_LINE, parseLine } from "./lines.ts";
+import { decodePageFault } from "./pagefault.ts";
 import { ANY_HEADER } from "./rules.ts";
 import { type Extent, findReport, MAX_REPORT_LINES, PREFIX_LINES } from "./segment.ts";
 import { describe, missingStack, normaliseTitle } from "./title.ts";
@@ -47,13 +47,22 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
   if (guilty) report.guiltyFrame = guilty;
   parseFields(ext.prefix, ext.body, report);
   // Old kernels print no #PF lines: the page-fault error code is the Oops code.
-  if ((report.kind === "null-deref" || report.kind === "paging-request") && report.oops?.code && !report.fault?.pageFault) {
+  if (
+    (report.kind === "null-deref" || report.kind === "paging-request") &&
+    report.oops?.code &&
+    !report.fault?.pageFault
+  ) {
     report.fault = { ...report.fault, pageFault: decodePageFault(Number.parseInt(report.oops.code, 16)) };
   }
   if (report.trigger === "sysrq" || report.panic === "sysrq triggered crash") report.kind = "sysrq";
   // A report cut off before its last line is damaged whatever its title says.
-  if (!corruptedReason && ext.end - ext.start >= MAX_REPORT_LINES) corruptedReason = "report runs past the reader's window";
-  if (!corruptedReason && ext.body.some((l) => l.no === cutLine)) corruptedReason = "the input ends in the middle of a line";
+  if (!corruptedReason && ext.end - ext.start >= MAX_REPORT_LINES)
+    corruptedReason = "report runs past the reader's window";
+  // Input that stops mid-line inside a report that never reached its end marker was cut off.
+  const ended = ext.body.some((l) => l.text.startsWith("---[ end "));
+  if (!corruptedReason && !ended && ext.body.some((l) => l.no === cutLine)) {
+    corruptedReason = "the input ends in the middle of a line";
+  }
   if (corruptedReason) {
     report.corrupted = true;
     report.corruptedReason = corruptedReason;
@@ -181,7 +190,8 @@ export class ReportScanner {
       const from = ext.next - keepFrom;
       const nextExt = findReport(this.window, from);
       this.pendingHeader = nextExt ? nextExt.start : -1;
-      if (!atEnd && this.pendingHeader >= 0 && this.window.length - this.pendingHeader < MAX_REPORT_LINES) return;
+      if (!atEnd && this.pendingHeader >= 0 && this.window.length - this.pendingHeader < MAX_REPORT_LINES)
+        return;
     }
     if (this.window.length > PREFIX_LINES * 2) this.window.splice(0, this.window.length - PREFIX_LINES);
   }

@@ -89,7 +89,10 @@ const SRC = String.raw`([a-zA-Z0-9\-_/.]+\.[a-z]+:[0-9]+)`;
 
 /** Build a pattern with the {{PC}}, {{FUNC}} and {{SRC}} shorthands expanded. */
 export function re(src: string, flags = ""): RegExp {
-  return new RegExp(src.replaceAll("{{PC}}", PC).replaceAll("{{FUNC}}", FUNC).replaceAll("{{SRC}}", SRC), flags);
+  return new RegExp(
+    src.replaceAll("{{PC}}", PC).replaceAll("{{FUNC}}", FUNC).replaceAll("{{SRC}}", SRC),
+    flags,
+  );
 }
 
 /** The faulting-instruction line: x86 `RIP:`, old `IP:`, powerpc `NIP`, arm `pc :` / `PC is at`. */
@@ -356,7 +359,9 @@ export const GENERIC_FRAMES: string[] = [
 ];
 
 /** Lines that mean a fault-injection trace got mixed into the report. */
-export const CORRUPTING_LINES: RegExp[] = [/^( \[<?(?:0x)?[0-9a-f]+>?\])? should_fail(slab)?(\.[a-z0-9.]+)?\+0x/];
+export const CORRUPTING_LINES: RegExp[] = [
+  /^( \[<?(?:0x)?[0-9a-f]+>?\])? should_fail(slab)?(\.[a-z0-9.]+)?\+0x/,
+];
 
 /** System-call wrapper prefixes that different architectures add to the same function. */
 export const SYSCALL_PREFIXES = [
@@ -476,7 +481,13 @@ export function pickStallFrame(frames: string[]): number {
   return -1;
 }
 
-const HUNG_ANCHORS = ["rtnl_lock", "synchronize_rcu", "synchronize_srcu", "synchronize_net", "synchronize_sched"];
+const HUNG_ANCHORS = [
+  "rtnl_lock",
+  "synchronize_rcu",
+  "synchronize_srcu",
+  "synchronize_net",
+  "synchronize_sched",
+];
 const HUNG_SKIP = [
   "sched",
   "_lock",
@@ -531,7 +542,9 @@ export const FAMILIES: Family[] = [
       {
         kind: "kasan",
         match: /BUG: KASAN:/,
-        report: re(String.raw`BUG: KASAN: ([a-z\-]+) in {{FUNC}}(?:.*\n)+?.*(Read|Write) (?:of size|at addr) (?:[0-9a-f]+)`),
+        report: re(
+          String.raw`BUG: KASAN: ([a-z\-]+) in {{FUNC}}(?:.*\n)+?.*(Read|Write) (?:of size|at addr) (?:[0-9a-f]+)`,
+        ),
         title: "KASAN: {1} {3} in {4}",
         stack: {
           parts: [re(String.raw`BUG: KASAN: (?:[a-z\-]+) in {{FUNC}}`), CALL_TRACE, "trace"],
@@ -541,7 +554,9 @@ export const FAMILIES: Family[] = [
       {
         kind: "kasan",
         match: /BUG: KASAN:/,
-        report: re(String.raw`BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in {{FUNC}}`),
+        report: re(
+          String.raw`BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in {{FUNC}}`,
+        ),
         title: "KASAN: invalid-free in {2}",
         stack: {
           parts: [
@@ -565,7 +580,14 @@ export const FAMILIES: Family[] = [
         title: "KMSAN: kernel-usb-infoleak in {2}",
         stack: {
           parts: ["trace", /(Local variable .* created at:|Uninit was created at:)/, "trace"],
-          skip: ["alloc_skb", "usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg", "usb_control_msg"],
+          skip: [
+            "alloc_skb",
+            "usb_submit_urb",
+            "usb_start_wait_urb",
+            "usb_bulk_msg",
+            "usb_interrupt_msg",
+            "usb_control_msg",
+          ],
         },
         noStack: true,
       },
@@ -674,7 +696,12 @@ export const FAMILIES: Family[] = [
         report: re(String.raw`BUG: held lock freed!(?:.*\n)+?.*{{PC}} +{{FUNC}}`),
         title: "BUG: held lock freed in {1}",
       },
-      { kind: "bug", match: /BUG: Bad rss-counter state/, title: "BUG: Bad rss-counter state", noStack: true },
+      {
+        kind: "bug",
+        match: /BUG: Bad rss-counter state/,
+        title: "BUG: Bad rss-counter state",
+        noStack: true,
+      },
       {
         kind: "bug",
         match: /BUG: non-zero nr_ptes on freeing mm/,
@@ -872,7 +899,13 @@ export const FAMILIES: Family[] = [
         kind: "warning",
         match: /WARNING: .* usb_submit_urb/,
         title: "WARNING in {1}/usb_submit_urb",
-        stack: warningStack("usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg", "usb_control_msg"),
+        stack: warningStack(
+          "usb_submit_urb",
+          "usb_start_wait_urb",
+          "usb_bulk_msg",
+          "usb_interrupt_msg",
+          "usb_control_msg",
+        ),
       },
       {
         kind: "warning",
@@ -933,7 +966,9 @@ export const FAMILIES: Family[] = [
       {
         kind: "lockdep",
         match: /WARNING: inconsistent lock state/,
-        report: re(String.raw`WARNING: inconsistent lock state(?:.*\n)+?.*takes(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}`),
+        report: re(
+          String.raw`WARNING: inconsistent lock state(?:.*\n)+?.*takes(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}`,
+        ),
         title: "inconsistent lock state in {2}",
         stack: traceOnly(),
       },
@@ -1013,7 +1048,9 @@ export const FAMILIES: Family[] = [
       {
         kind: "lockdep",
         match: /INFO: inconsistent lock state/,
-        report: re(String.raw`INFO: inconsistent lock state \](?:.*\n)+?.*takes(?:.*\n)+?.*at: {{PC}} +{{FUNC}}`),
+        report: re(
+          String.raw`INFO: inconsistent lock state \](?:.*\n)+?.*takes(?:.*\n)+?.*at: {{PC}} +{{FUNC}}`,
+        ),
         title: "inconsistent lock state in {1}",
       },
       {
@@ -1084,7 +1121,12 @@ export const FAMILIES: Family[] = [
   {
     header: "stack segment: ",
     rules: [
-      { kind: "stack-segment", match: /stack segment: /, title: "stack segment fault in {1}", stack: ripThenTrace },
+      {
+        kind: "stack-segment",
+        match: /stack segment: /,
+        title: "stack segment fault in {1}",
+        stack: ripThenTrace,
+      },
     ],
   },
   {
@@ -1093,7 +1135,9 @@ export const FAMILIES: Family[] = [
       {
         kind: "stack-protector",
         match: /Kernel panic - not syncing: stack-protector:/,
-        report: re(String.raw`Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: {{FUNC}}`),
+        report: re(
+          String.raw`Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: {{FUNC}}`,
+        ),
         title: "kernel panic: stack is corrupted in {1}",
         noStack: true,
       },
@@ -1117,7 +1161,11 @@ export const FAMILIES: Family[] = [
         title: "kernel stack overflow in {1}",
         stack: stall([CALL_TRACE, "trace"], ["bad_stack"]),
       },
-      { kind: "panic", match: /Kernel panic - not syncing: Attempted to kill init!/, title: "kernel panic: Attempted to kill init!" },
+      {
+        kind: "panic",
+        match: /Kernel panic - not syncing: Attempted to kill init!/,
+        title: "kernel panic: Attempted to kill init!",
+      },
       {
         kind: "panic",
         match: /Kernel panic - not syncing: Couldn't open N_TTY ldisc for [^ ]+ --- error -[0-9]+/,
@@ -1130,8 +1178,18 @@ export const FAMILIES: Family[] = [
         noStack: true,
       },
       // Printed after an oops/WARNING/hung task: seen first, the real header was lost.
-      { kind: "panic", match: /Kernel panic - not syncing: Fatal exception/, title: "kernel panic: Fatal exception", corrupted: true },
-      { kind: "panic", match: /Kernel panic - not syncing: panic_on_warn set/, title: "kernel panic: panic_on_warn set", corrupted: true },
+      {
+        kind: "panic",
+        match: /Kernel panic - not syncing: Fatal exception/,
+        title: "kernel panic: Fatal exception",
+        corrupted: true,
+      },
+      {
+        kind: "panic",
+        match: /Kernel panic - not syncing: panic_on_warn set/,
+        title: "kernel panic: panic_on_warn set",
+        corrupted: true,
+      },
       {
         kind: "panic",
         match: /Kernel panic - not syncing: hung_task: blocked tasks/,
@@ -1143,7 +1201,14 @@ export const FAMILIES: Family[] = [
   },
   {
     header: "PANIC: double fault",
-    rules: [{ kind: "double-fault", match: /PANIC: double fault/, title: "PANIC: double fault in {1}", stack: { parts: [RIP_FRAME] } }],
+    rules: [
+      {
+        kind: "double-fault",
+        match: /PANIC: double fault/,
+        title: "PANIC: double fault in {1}",
+        stack: { parts: [RIP_FRAME] },
+      },
+    ],
   },
   {
     header: "kernel BUG",
@@ -1175,17 +1240,36 @@ export const FAMILIES: Family[] = [
   },
   {
     header: "divide error:",
-    rules: [{ kind: "divide-error", match: /divide error: /, title: "divide error in {1}", stack: { parts: [RIP_FRAME] } }],
+    rules: [
+      {
+        kind: "divide-error",
+        match: /divide error: /,
+        title: "divide error in {1}",
+        stack: { parts: [RIP_FRAME] },
+      },
+    ],
   },
   {
     // Misspelt so by x86/entry between 5.8 and 5.9.
     header: "divide_error:",
-    rules: [{ kind: "divide-error", match: /divide_error: /, title: "divide error in {1}", stack: { parts: [RIP_FRAME] } }],
+    rules: [
+      {
+        kind: "divide-error",
+        match: /divide_error: /,
+        title: "divide error in {1}",
+        stack: { parts: [RIP_FRAME] },
+      },
+    ],
   },
   {
     header: "invalid opcode:",
     rules: [
-      { kind: "invalid-opcode", match: /invalid opcode: /, title: "invalid opcode in {1}", stack: { parts: [RIP_FRAME] } },
+      {
+        kind: "invalid-opcode",
+        match: /invalid opcode: /,
+        title: "invalid opcode in {1}",
+        stack: { parts: [RIP_FRAME] },
+      },
     ],
   },
   {
@@ -1267,7 +1351,9 @@ export const FAMILIES: Family[] = [
   },
   {
     header: "Unhandled fault:",
-    rules: [{ kind: "fault", match: /Unhandled fault:/, title: "Unhandled fault in {1}", stack: ripThenTrace }],
+    rules: [
+      { kind: "fault", match: /Unhandled fault:/, title: "Unhandled fault in {1}", stack: ripThenTrace },
+    ],
   },
   {
     header: "Alignment trap:",
@@ -1283,8 +1369,19 @@ export const FAMILIES: Family[] = [
         title: "trusty: ASSERT FAILED: {1}",
         noStack: true,
       },
-      { kind: "panic", match: /trusty: panic.* ASSERT FAILED.*: *(.*)/, title: "trusty: ASSERT FAILED: {1}", corrupted: true },
-      { kind: "panic", match: /trusty: panic/, report: /trusty: panic \(.*?\): (.+)/, title: "trusty: panic: {1}", noStack: true },
+      {
+        kind: "panic",
+        match: /trusty: panic.* ASSERT FAILED.*: *(.*)/,
+        title: "trusty: ASSERT FAILED: {1}",
+        corrupted: true,
+      },
+      {
+        kind: "panic",
+        match: /trusty: panic/,
+        report: /trusty: panic \(.*?\): (.+)/,
+        title: "trusty: panic: {1}",
+        noStack: true,
+      },
     ],
   },
   {
@@ -1300,13 +1397,26 @@ export const FAMILIES: Family[] = [
     ],
   },
   // syzkaller's own fatal markers, seen in fuzzing consoles.
-  { header: "SYZFAIL:", rules: [{ kind: "other", match: /SYZFAIL:(.*)/, title: "SYZFAIL:{1}", noStack: true }] },
-  { header: "SYZFATAL:", rules: [{ kind: "other", match: /SYZFATAL:(.*)/, title: "SYZFATAL:{1}", noStack: true }] },
+  {
+    header: "SYZFAIL:",
+    rules: [{ kind: "other", match: /SYZFAIL:(.*)/, title: "SYZFAIL:{1}", noStack: true }],
+  },
+  {
+    header: "SYZFATAL:",
+    rules: [{ kind: "other", match: /SYZFATAL:(.*)/, title: "SYZFATAL:{1}", noStack: true }],
+  },
   {
     // The OOM killer is an event, not a crash: listed, never titled as a bug.
     header: "invoked oom-killer:",
     event: true,
-    rules: [{ kind: "oom", match: /(\S+) invoked oom-killer:/, title: "out of memory: {1} invoked oom-killer", noStack: true }],
+    rules: [
+      {
+        kind: "oom",
+        match: /(\S+) invoked oom-killer:/,
+        title: "out of memory: {1} invoked oom-killer",
+        noStack: true,
+      },
+    ],
   },
 ];
 
@@ -1330,7 +1440,13 @@ export const CONTINUES_REPORT: RegExp[] = [
 ];
 
 /** Non-bug messages that carry their own stack trace: seen inside a report, they corrupt it. */
-export const STACK_NOISE = ["vmalloc: allocation failure:", "FAULT_INJECTION: forcing a failure", "FAULT_FLAG_ALLOW_RETRY missing"];
+export const STACK_NOISE = [
+  "vmalloc: allocation failure:",
+  "FAULT_INJECTION: forcing a failure",
+  "FAULT_FLAG_ALLOW_RETRY missing",
+];
 
 /** A fast pre-filter: does the line contain any family header at all? */
-export const ANY_HEADER = new RegExp(FAMILIES.map((f) => f.header.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
+export const ANY_HEADER = new RegExp(
+  FAMILIES.map((f) => f.header.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
+);

@@ -115,7 +115,8 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
     else if (text.includes("Sending NMI from CPU")) cpuTraceback = true;
     else if (
       textLines > minLines &&
-      (text.includes("Kernel panic - not syncing") || text.includes("WARNING: possible circular locking dependency detected"))
+      (text.includes("Kernel panic - not syncing") ||
+        text.includes("WARNING: possible circular locking dependency detected"))
     ) {
       skipText = true;
       skipLine = true;

@@ -141,10 +141,20 @@ export function describe(text: string, family: Family): Titled {
     let corrupted: string | undefined;
     let frames: string[] = [];
     if (rule.stack) {
-      const r = walkPartsImpl(text.slice(m.index).split("\n"), rule.stack.parts, rule.stack, skipperFor(rule.stack));
+      const r = walkPartsImpl(
+        text.slice(m.index).split("\n"),
+        rule.stack.parts,
+        rule.stack,
+        skipperFor(rule.stack),
+      );
       if (r.ok) frames = r.results;
       else if (rule.stack.parts2) {
-        const r2 = walkPartsImpl(text.slice(m.index).split("\n"), rule.stack.parts2, rule.stack, skipperFor(rule.stack));
+        const r2 = walkPartsImpl(
+          text.slice(m.index).split("\n"),
+          rule.stack.parts2,
+          rule.stack,
+          skipperFor(rule.stack),
+        );
         frames = r2.results;
         if (!r2.ok) corrupted = "extracted no frames";
       } else {
@@ -230,4 +240,3 @@ export function normaliseTitle(title: string): string {
   }
   return out.trim();
 }
-

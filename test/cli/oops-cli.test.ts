@@ -5,7 +5,11 @@ import { REPORT_SCHEMA } from "../../src/report/types.ts";
 import { fixture, kdx } from "../helpers.ts";
 
 test("--json with several files prints one object per file per line, reports in order", () => {
-  const files = [fixture("vmcore/6.1-null/console.log"), fixture("oops/seed-rhel8-sysrq-vmcore-dmesg.txt"), fixture("vmcore/6.1-warn/console.log")];
+  const files = [
+    fixture("vmcore/6.1-null/console.log"),
+    fixture("oops/seed-rhel8-sysrq-vmcore-dmesg.txt"),
+    fixture("vmcore/6.1-warn/console.log"),
+  ];
   const r = kdx(["oops", "--json", ...files]);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
@@ -16,7 +20,10 @@ test("--json with several files prints one object per file per line, reports in 
     files,
   );
   for (const o of objs) assert.equal(o.schema, REPORT_SCHEMA);
-  assert.equal(objs[0].reports[0].title, "BUG: unable to handle kernel NULL pointer dereference in crashmod_do_null");
+  assert.equal(
+    objs[0].reports[0].title,
+    "BUG: unable to handle kernel NULL pointer dereference in crashmod_do_null",
+  );
   assert.equal(objs[1].reports[0].corrupted, true);
   assert.equal(objs[2].reports[0].title, "WARNING in crashmod_do_warn");
   assert.equal(objs[2].reports[0].bugAt.line, 65);
@@ -25,7 +32,10 @@ test("--json with several files prints one object per file per line, reports in 
 test("a file that fails does not stop the others; its line carries the error", () => {
   const r = kdx(["oops", "--json", "/nonexistent", fixture("vmcore/6.1-gpf/console.log")]);
   assert.equal(r.status, 1);
-  const [bad, good] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const [bad, good] = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.match(bad.error, /no such file/);
   assert.equal(good.reports[0].title, "general protection fault in crashmod_do_gpf");
 });

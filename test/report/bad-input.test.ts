@@ -49,7 +49,10 @@ test("a 200 MB file with no newline is read in bounded memory and time", () => {
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(out.longLines, 1);
-  assert.ok(out.reports.every((x: { corrupted: boolean }) => x.corrupted), "whatever is found in a cut line is flagged");
+  assert.ok(
+    out.reports.every((x: { corrupted: boolean }) => x.corrupted),
+    "whatever is found in a cut line is flagged",
+  );
 });
 
 test("a report truncated at every point is flagged corrupted or still whole, never thrown", () => {

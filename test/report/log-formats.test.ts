@@ -30,18 +30,46 @@ function check(text: string, label: string): void {
   assert.equal(r.corrupted, false, `${label}: ${r.corruptedReason}`);
 }
 
-test("plain dmesg without timestamps", () => check(rewrite(NULL_LOG, (_s, m) => m), "no stamps"));
-test("journalctl -k (short)", () => check(rewrite(NULL_LOG, (_s, m) => `Nov 25 02:56:26 vm1 kernel: ${m}`), "journal"));
+test("plain dmesg without timestamps", () =>
+  check(
+    rewrite(NULL_LOG, (_s, m) => m),
+    "no stamps",
+  ));
+test("journalctl -k (short)", () =>
+  check(
+    rewrite(NULL_LOG, (_s, m) => `Nov 25 02:56:26 vm1 kernel: ${m}`),
+    "journal",
+  ));
 test("syslog with ISO time and the kernel stamp", () =>
-  check(rewrite(NULL_LOG, (s, m) => `2026-11-25T02:56:26.123456+00:00 vm1 kernel: ${s} ${m}`), "syslog"));
-test("journalctl -o short-monotonic", () => check(rewrite(NULL_LOG, (s, m) => `${s} vm1 kernel: ${m}`), "monotonic"));
-test("CRLF line ends (serial capture from a terminal server)", () => check(NULL_LOG.replaceAll("\n", "\r\n"), "crlf"));
-test("dmesg -r level prefixes", () => check(rewrite(NULL_LOG, (s, m) => `<4>${s} ${m}`), "levels"));
-test("CONFIG_PRINTK_CALLER ids", () => check(rewrite(NULL_LOG, (s, m) => `${s}[  T102] ${m}`), "caller ids"));
+  check(
+    rewrite(NULL_LOG, (s, m) => `2026-11-25T02:56:26.123456+00:00 vm1 kernel: ${s} ${m}`),
+    "syslog",
+  ));
+test("journalctl -o short-monotonic", () =>
+  check(
+    rewrite(NULL_LOG, (s, m) => `${s} vm1 kernel: ${m}`),
+    "monotonic",
+  ));
+test("CRLF line ends (serial capture from a terminal server)", () =>
+  check(NULL_LOG.replaceAll("\n", "\r\n"), "crlf"));
+test("dmesg -r level prefixes", () =>
+  check(
+    rewrite(NULL_LOG, (s, m) => `<4>${s} ${m}`),
+    "levels",
+  ));
+test("CONFIG_PRINTK_CALLER ids", () =>
+  check(
+    rewrite(NULL_LOG, (s, m) => `${s}[  T102] ${m}`),
+    "caller ids",
+  ));
 
 test("another task's lines interleaved with a caller-id log stay out of the report", () => {
   const lines = rewrite(NULL_LOG, (s, m) => `${s}[  T102] ${m}`).split("\n");
-  const mixed = lines.flatMap((l, i) => (i % 3 === 0 ? [l, `[    5.312000][  T555]  ? unrelated_noise+0x10/0x20`, `[    5.312001][    C0] eth0: link up`] : [l]));
+  const mixed = lines.flatMap((l, i) =>
+    i % 3 === 0
+      ? [l, `[    5.312000][  T555]  ? unrelated_noise+0x10/0x20`, `[    5.312001][    C0] eth0: link up`]
+      : [l],
+  );
   check(mixed.join("\n"), "interleaved");
 });
 

@@ -39,17 +39,33 @@ test("--system-map names bare addresses, KASLR offset taken from the log", () =>
   assert.equal(r.status, 0, r.stderr);
   const [rep] = JSON.parse(r.stdout).reports;
   assert.deepEqual(rep.rip.symbol, { name: "sysrq_handle_crash", offset: 0x12, size: 0x20 });
-  const names = rep.trace.filter((f: { kind: string }) => f.kind === "frame").map((f: { symbol: { name: string; offset: number } }) => `${f.symbol.name}+0x${f.symbol.offset.toString(16)}`);
-  assert.deepEqual(names, ["__handle_sysrq+0x2d", "write_sysrq_trigger+0x24", "proc_reg_write+0x56", "vfs_write+0xc7"]);
+  const names = rep.trace
+    .filter((f: { kind: string }) => f.kind === "frame")
+    .map(
+      (f: { symbol: { name: string; offset: number } }) =>
+        `${f.symbol.name}+0x${f.symbol.offset.toString(16)}`,
+    );
+  assert.deepEqual(names, [
+    "__handle_sysrq+0x2d",
+    "write_sysrq_trigger+0x24",
+    "proc_reg_write+0x56",
+    "vfs_write+0xc7",
+  ]);
 });
 
 test("--kallsyms (runtime addresses) names the same frames", () => {
   const dir = tempDir();
   const kallsyms = join(dir, "kallsyms");
   const table = parseNmText(readFileSync(MAP, "utf8"), MAP).relocated(KASLR);
-  const lines = ["_text", "sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger", "proc_reg_write", "vfs_write", "ksys_write"].map(
-    (n) => `${table.lookup(n)!.address.toString(16)} t ${n}`,
-  );
+  const lines = [
+    "_text",
+    "sysrq_handle_crash",
+    "__handle_sysrq",
+    "write_sysrq_trigger",
+    "proc_reg_write",
+    "vfs_write",
+    "ksys_write",
+  ].map((n) => `${table.lookup(n)!.address.toString(16)} t ${n}`);
   writeFileSync(kallsyms, `${lines.join("\n")}\n`);
   const r = kdx(["oops", "--json", "--kallsyms", kallsyms, "-"], rawReport());
   assert.equal(r.status, 0, r.stderr);
@@ -67,7 +83,16 @@ test("a symbol file that is not one is a clear error", () => {
 test("--vmlinux gives file:line from DWARF line tables, as decode_stacktrace.sh does", () => {
   const dir = tempDir();
   const src = join(dir, "mini.c");
-  writeFileSync(src, ["int leaf(volatile int *p) { return *p * 2; }", "int mid(int *p) {", "  return leaf(p) + 1;", "}", ""].join("\n"));
+  writeFileSync(
+    src,
+    [
+      "int leaf(volatile int *p) { return *p * 2; }",
+      "int mid(int *p) {",
+      "  return leaf(p) + 1;",
+      "}",
+      "",
+    ].join("\n"),
+  );
   const obj = join(dir, "mini.o");
   execFileSync("gcc", ["-g", "-O0", "-fno-inline", "-c", src, "-o", obj]);
   // Where mid() continues after calling leaf(): the return address of a frame in mid.

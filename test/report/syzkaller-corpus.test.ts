@@ -58,7 +58,9 @@ test("syzkaller corpus: titles, no false positives, corrupted reports flagged", 
     }
   }
   const score = (100 * right) / titled;
-  t.diagnostic(`titles: ${right}/${titled} = ${score.toFixed(1)}%; corrupted flagged ${corrupted - unflagged.length}/${corrupted}`);
+  t.diagnostic(
+    `titles: ${right}/${titled} = ${score.toFixed(1)}%; corrupted flagged ${corrupted - unflagged.length}/${corrupted}`,
+  );
   for (const m of misses) t.diagnostic(`miss ${m}`);
   console.log(`syzkaller corpus score: ${right}/${titled} titles = ${score.toFixed(1)}%`);
   assert.ok(score >= 90, `title score ${score.toFixed(1)}% < 90%`);

@@ -15,7 +15,10 @@ interface Manifest {
 
 /** What kdx must call each crash the factory made, from its crash_type. */
 const EXPECT: Record<string, { kind: string; title: string }> = {
-  null: { kind: "null-deref", title: "BUG: unable to handle kernel NULL pointer dereference in crashmod_do_null" },
+  null: {
+    kind: "null-deref",
+    title: "BUG: unable to handle kernel NULL pointer dereference in crashmod_do_null",
+  },
   gpf: { kind: "general-protection", title: "general protection fault in crashmod_do_gpf" },
   bug: { kind: "bug", title: "kernel BUG in crashmod_do_bug" },
   warn: { kind: "warning", title: "WARNING in crashmod_do_warn" },
@@ -45,6 +48,9 @@ for (const dir of dirs) {
     assert.equal(r.release, m.kernel_release);
     assert.equal(r.panic, m.console_panic);
     if (m.console_kernel_offset) assert.equal(r.kernelOffset, m.console_kernel_offset);
-    assert.ok(r.trace.some((f) => f.kind === "frame" && f.reliable), "has a call trace");
+    assert.ok(
+      r.trace.some((f) => f.kind === "frame" && f.reliable),
+      "has a call trace",
+    );
   });
 }

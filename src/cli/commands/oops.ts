@@ -4,8 +4,8 @@ import { ReportScanner } from "../../report/reader.ts";
 import { type Symbolizer, symbolizeReport } from "../../report/symbolize.ts";
 import { REPORT_SCHEMA, type Report } from "../../report/types.ts";
 import { UsageError } from "../../util/errors.ts";
-import { readTextChunks } from "../io/text-input.ts";
 import { kallsymsSymbolizer, systemMapSymbolizer, vmlinuxSymbolizer } from "../io/symbolizers.ts";
+import { readTextChunks } from "../io/text-input.ts";
 import { pickStyle } from "../style.ts";
 import { renderReport } from "../views/oops-text.ts";
 
@@ -50,8 +50,13 @@ function parse(argv: string[]): { files: string[]; opts: Options } {
     },
   });
   const color = values.color as string;
-  if (!["auto", "always", "never"].includes(color)) throw new UsageError(`--color takes auto, always or never, not "${color}"`);
-  const opts: Options = { json: values.json === true, brief: values.brief === true, color: color as Options["color"] };
+  if (!["auto", "always", "never"].includes(color))
+    throw new UsageError(`--color takes auto, always or never, not "${color}"`);
+  const opts: Options = {
+    json: values.json === true,
+    brief: values.brief === true,
+    color: color as Options["color"],
+  };
   if (values["system-map"]) opts.systemMap = values["system-map"];
   if (values.kallsyms) opts.kallsyms = values.kallsyms;
   if (values.vmlinux) opts.vmlinux = values.vmlinux;
@@ -72,7 +77,10 @@ function symbolizerFor(opts: Options, reports: Report[]): Symbolizer | undefined
   return undefined;
 }
 
-export async function oopsCommand(argv: string[], out: NodeJS.WritableStream & { isTTY?: boolean }): Promise<number> {
+export async function oopsCommand(
+  argv: string[],
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+): Promise<number> {
   const { files, opts } = parse(argv);
   const style = pickStyle(opts.color, out.isTTY === true);
   let failed = 0;
@@ -84,19 +92,29 @@ export async function oopsCommand(argv: string[], out: NodeJS.WritableStream & {
       reports.push(...scanner.finish());
     } catch (e) {
       failed++;
-      if (opts.json) out.write(`${JSON.stringify({ schema: REPORT_SCHEMA, file, error: (e as Error).message, reports: [] })}\n`);
+      if (opts.json)
+        out.write(
+          `${JSON.stringify({ schema: REPORT_SCHEMA, file, error: (e as Error).message, reports: [] })}\n`,
+        );
       else process.stderr.write(`kdx oops: ${(e as Error).message}\n`);
       continue;
     }
     const sym = symbolizerFor(opts, reports);
     if (sym) for (const r of reports) symbolizeReport(r, sym);
     if (opts.json) {
-      out.write(`${JSON.stringify({ schema: REPORT_SCHEMA, file, longLines: scanner.longLines, reports })}\n`);
+      out.write(
+        `${JSON.stringify({ schema: REPORT_SCHEMA, file, longLines: scanner.longLines, reports })}\n`,
+      );
       continue;
     }
     const name = file === "-" ? "<stdin>" : file;
-    out.write(style.bold(`${name}: ${reports.length === 0 ? "no crash reports found" : `${reports.length} report${reports.length > 1 ? "s" : ""}`}\n`));
-    if (scanner.longLines) out.write(`  (${scanner.longLines} over-long line(s) cut: not a clean kernel log?)\n`);
+    out.write(
+      style.bold(
+        `${name}: ${reports.length === 0 ? "no crash reports found" : `${reports.length} report${reports.length > 1 ? "s" : ""}`}\n`,
+      ),
+    );
+    if (scanner.longLines)
+      out.write(`  (${scanner.longLines} over-long line(s) cut: not a clean kernel log?)\n`);
     reports.forEach((r, i) => {
       out.write(`\n${renderReport(r, i, reports.length, style, !opts.brief)}\n`);
     });

@@ -46,13 +46,18 @@ export function systemMapSymbolizer(path: string, kaslrOffset: bigint): Symboliz
 /** A copy of /proc/kallsyms holds runtime addresses already (read it as root, or they are zero). */
 export function kallsymsSymbolizer(path: string): Symbolizer {
   const t = loadTable(path);
-  if (t.lookup("_text")?.address === 0n) throw new KdxError(`${path}: all addresses are zero (copy /proc/kallsyms as root)`);
+  if (t.lookup("_text")?.address === 0n)
+    throw new KdxError(`${path}: all addresses are zero (copy /proc/kallsyms as root)`);
   return tableSymbolizer(t);
 }
 
 function run(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync(cmd, args, {
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === "ENOENT") throw new KdxError(`--vmlinux needs ${cmd} (Debian package binutils)`);
@@ -76,7 +81,9 @@ export function vmlinuxSymbolizer(path: string, kaslrOffset: bigint): Symbolizer
       const addr = s.address + BigInt(sym.offset) - (isReturn && sym.offset > 0 ? 1n : 0n);
       const key = addr.toString(16);
       if (cache.has(key)) return cache.get(key);
-      const out = run("addr2line", ["-e", path, "-f", "-i", `0x${key}`]).trim().split("\n");
+      const out = run("addr2line", ["-e", path, "-f", "-i", `0x${key}`])
+        .trim()
+        .split("\n");
       const frames: { name: string; file: string; line: number }[] = [];
       for (let i = 0; i + 1 < out.length; i += 2) {
         const m = /^(.*):(\d+)(?: \(discriminator \d+\))?$/.exec(out[i + 1]);
@@ -84,7 +91,9 @@ export function vmlinuxSymbolizer(path: string, kaslrOffset: bigint): Symbolizer
       }
       // addr2line -i lists the innermost inlined function first (the line really executing), callers after.
       const inner = frames[0];
-      const result = inner ? { file: inner.file, line: inner.line, inlined: frames.length > 1 ? frames : undefined } : undefined;
+      const result = inner
+        ? { file: inner.file, line: inner.line, inlined: frames.length > 1 ? frames : undefined }
+        : undefined;
       cache.set(key, result);
       return result;
     },

@@ -7,11 +7,16 @@ const CHUNK = 1 << 20;
 
 /** What the first bytes say a file is, when it is not a text log. */
 export function sniffBinary(head: Buffer): string | undefined {
-  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return "an ELF file (a vmcore or a vmlinux?), not a text log";
-  if (head.subarray(0, 8).toString("latin1") === "KDUMP   ") return "a kdump-compressed vmcore, not a text log";
-  if (head.subarray(0, 12).toString("latin1") === "makedumpfile") return "a makedumpfile flattened vmcore, not a text log";
-  if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b) return "gzip-compressed: decompress it first (zcat FILE | kdx oops -)";
-  if (head.length >= 6 && head.subarray(0, 6).toString("latin1") === "\xfd7zXZ\x00") return "xz-compressed: decompress it first (xzcat FILE | kdx oops -)";
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46)
+    return "an ELF file (a vmcore or a vmlinux?), not a text log";
+  if (head.subarray(0, 8).toString("latin1") === "KDUMP   ")
+    return "a kdump-compressed vmcore, not a text log";
+  if (head.subarray(0, 12).toString("latin1") === "makedumpfile")
+    return "a makedumpfile flattened vmcore, not a text log";
+  if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b)
+    return "gzip-compressed: decompress it first (zcat FILE | kdx oops -)";
+  if (head.length >= 6 && head.subarray(0, 6).toString("latin1") === "\xfd7zXZ\x00")
+    return "xz-compressed: decompress it first (xzcat FILE | kdx oops -)";
   const n = Math.min(head.length, 65536);
   if (n === 0) return undefined;
   let odd = 0;
@@ -19,7 +24,8 @@ export function sniffBinary(head: Buffer): string | undefined {
     const b = head[i];
     if (b === 0 || (b < 0x20 && b !== 9 && b !== 10 && b !== 13 && b !== 27)) odd++;
   }
-  if (odd / n > 0.1) return `binary data, not a text log (${Math.round((100 * odd) / n)}% control bytes in the first ${n} bytes)`;
+  if (odd / n > 0.1)
+    return `binary data, not a text log (${Math.round((100 * odd) / n)}% control bytes in the first ${n} bytes)`;
   return undefined;
 }
 
@@ -42,7 +48,13 @@ export async function readTextChunks(path: string, onText: (s: string) => void):
     if (e instanceof FormatError) throw e;
     const err = e as NodeJS.ErrnoException;
     const what =
-      err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.code === "EACCES" ? "permission denied" : err.message;
+      err.code === "ENOENT"
+        ? "no such file"
+        : err.code === "EISDIR"
+          ? "is a directory"
+          : err.code === "EACCES"
+            ? "permission denied"
+            : err.message;
     throw new FormatError(path, what);
   } finally {
     if (path !== "-") (stream as ReturnType<typeof createReadStream>).destroy();

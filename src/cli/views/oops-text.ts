@@ -21,7 +21,9 @@ function wrap(text: string, indent: string, width = 100): string[] {
 
 function frameText(f: Frame): string {
   const s = f.symbol;
-  let t = s ? `${s.name}+${hex(s.offset)}/${hex(s.size)}${s.module ? ` [${s.module}]` : ""}` : (f.address ?? f.text);
+  let t = s
+    ? `${s.name}+${hex(s.offset)}/${hex(s.size)}${s.module ? ` [${s.module}]` : ""}`
+    : (f.address ?? f.text);
   if (f.file) t += `  ${f.file}:${f.line}`;
   return (f.reliable ? "  " : "? ") + t;
 }
@@ -48,19 +50,28 @@ export function renderReport(r: Report, index: number, total: number, st: Style,
   const field = (name: string, value: string): void => {
     out.push(`  ${st.cyan(name.padEnd(10))} ${value}`);
   };
-  out.push(st.bold(`── Report ${index + 1} of ${total} · lines ${r.startLine}–${r.endLine}${r.time !== undefined ? ` · [${r.time.toFixed(6)}]` : ""}`));
+  out.push(
+    st.bold(
+      `── Report ${index + 1} of ${total} · lines ${r.startLine}–${r.endLine}${r.time !== undefined ? ` · [${r.time.toFixed(6)}]` : ""}`,
+    ),
+  );
   out.push(st.bold(r.event ? st.yellow(r.title) : st.red(r.title)));
-  field("kind", `${r.kind}${r.event ? " (an event, not a crash)" : ""}${r.trigger === "sysrq" ? " — triggered on purpose through sysrq" : ""}`);
+  field(
+    "kind",
+    `${r.kind}${r.event ? " (an event, not a crash)" : ""}${r.trigger === "sysrq" ? " — triggered on purpose through sysrq" : ""}`,
+  );
   field("signature", `${r.signature}  (same bug ⇒ same signature: title + top frames, no addresses)`);
   if (r.corrupted) field("corrupted", st.yellow(`yes — ${r.corruptedReason}`));
   field("header", r.header);
   say(EXPLAIN.header);
-  if (r.blockedTask) field("blocked", `${r.blockedTask.comm} (PID ${r.blockedTask.pid}) — the task that hung`);
+  if (r.blockedTask)
+    field("blocked", `${r.blockedTask.comm} (PID ${r.blockedTask.pid}) — the task that hung`);
   if (r.cpu !== undefined || r.pid !== undefined) {
     field("task", `CPU ${r.cpu ?? "?"} · PID ${r.pid ?? "?"} · Comm ${r.comm ?? "?"}`);
     say(EXPLAIN.cpu);
   }
-  if (r.release) field("kernel", `${r.release}${r.build ? ` ${r.build}` : ""}${r.kdumpLoaded ? " · kdump loaded" : ""}`);
+  if (r.release)
+    field("kernel", `${r.release}${r.build ? ` ${r.build}` : ""}${r.kdumpLoaded ? " · kdump loaded" : ""}`);
   if (r.kdumpLoaded) say("Kdump: loaded — a capture kernel was ready, so a vmcore should have been saved.");
   if (r.taint) {
     field("tainted", r.taint.text || "no (Not tainted)");
@@ -82,26 +93,42 @@ export function renderReport(r: Report, index: number, total: number, st: Style,
   if (r.fault) {
     const f = r.fault;
     const pf = f.pageFault;
-    const what = pf ? `${pf.mode}-mode ${pf.access} of ${f.address ?? "?"} — ${pf.cause}` : `address ${f.address ?? "?"}`;
+    const what = pf
+      ? `${pf.mode}-mode ${pf.access} of ${f.address ?? "?"} — ${pf.cause}`
+      : `address ${f.address ?? "?"}`;
     field("fault", what + (f.note ? ` (${f.note})` : ""));
     if (f.description) say(`#PF: ${f.description}.`);
     if (pf && explain) {
       out.push(st.dim(`      error code ${hex(pf.code)}, bit by bit:`));
-      for (const b of pf.bits) out.push(st.dim(`        bit ${b.bit} ${b.name.padEnd(4)} = ${b.set ? 1 : 0}: ${b.meaning}`));
+      for (const b of pf.bits)
+        out.push(st.dim(`        bit ${b.bit} ${b.name.padEnd(4)} = ${b.set ? 1 : 0}: ${b.meaning}`));
     }
-    if (f.address && /^0x0*[0-9a-f]{1,3}$/.test(f.address)) say("An address this small is a NULL pointer plus a field offset: a member of a struct reached through a NULL pointer.");
+    if (f.address && /^0x0*[0-9a-f]{1,3}$/.test(f.address))
+      say(
+        "An address this small is a NULL pointer plus a field offset: a member of a struct reached through a NULL pointer.",
+      );
   }
   if (r.rip) {
-    field("RIP", `${r.rip.cs ? `${r.rip.cs}:` : ""}${r.rip.text}${r.ripSource ? `  ${r.ripSource.file}:${r.ripSource.line}` : ""}`);
+    field(
+      "RIP",
+      `${r.rip.cs ? `${r.rip.cs}:` : ""}${r.rip.text}${r.ripSource ? `  ${r.ripSource.file}:${r.ripSource.line}` : ""}`,
+    );
     say(explainRip(r.rip));
   }
   if (r.code?.faulting) {
     const c = r.code;
     const trapByte = c.raw.match(/[<(]([0-9a-f]{2})[>)]/)?.[1] ?? "";
     field("code", `${st.bold(c.faulting!.text)}  (faulting instruction, starting at the byte <${trapByte}>)`);
-    say(EXPLAIN.code + (c.deliberateTrap ? " This is a deliberate trap instruction: BUG() and WARN() use ud2 to enter the kernel's report path." : ""));
+    say(
+      EXPLAIN.code +
+        (c.deliberateTrap
+          ? " This is a deliberate trap instruction: BUG() and WARN() use ud2 to enter the kernel's report path."
+          : ""),
+    );
     for (const i of c.instructions) {
-      const line = `${i.faulting ? "*" : " "}${hex(i.offset - c.trapOffset).replace("0x-", "-0x").padStart(6)}:  ${i.bytes.padEnd(32)} ${i.text}`;
+      const line = `${i.faulting ? "*" : " "}${hex(i.offset - c.trapOffset)
+        .replace("0x-", "-0x")
+        .padStart(6)}:  ${i.bytes.padEnd(32)} ${i.text}`;
       out.push(`      ${i.faulting ? st.bold(line) : st.dim(line)}`);
     }
   }
@@ -129,11 +156,17 @@ export function renderReport(r: Report, index: number, total: number, st: Style,
         }
       } else out.push(...regsBlock(e, st));
     }
-    const firstReliable = r.trace.find((e): e is Frame => e.kind === "frame" && e.reliable && e.symbol !== undefined);
-    if (explain && firstReliable) for (const l of wrap(explainFrame(firstReliable), "        ")) out.push(st.dim(l));
+    const firstReliable = r.trace.find(
+      (e): e is Frame => e.kind === "frame" && e.reliable && e.symbol !== undefined,
+    );
+    if (explain && firstReliable)
+      for (const l of wrap(explainFrame(firstReliable), "        ")) out.push(st.dim(l));
   }
   if (r.modules) {
-    field("modules", r.modules.map((m) => (m.flags ? `${m.name}(${m.flags})` : m.name)).join(" ") || "(none)");
+    field(
+      "modules",
+      r.modules.map((m) => (m.flags ? `${m.name}(${m.flags})` : m.name)).join(" ") || "(none)",
+    );
     say(EXPLAIN.modules);
   }
   if (r.panic !== undefined) {

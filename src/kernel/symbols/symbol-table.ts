@@ -31,7 +31,9 @@ export class SymbolTable {
     /** Where the table came from, for messages and the `sys` banner. */
     readonly source: string,
   ) {
-    this.sorted = symbols.slice().sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    this.sorted = symbols
+      .slice()
+      .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     for (const s of this.sorted) if (!this.byName.has(s.name)) this.byName.set(s.name, s);
   }
 
@@ -73,7 +75,12 @@ export class SymbolTable {
     const end = next < a.length ? a[next].address : sym.address + 0x1000n;
     // Past the end of the kernel text or of a module's symbols: unknown, not the last function.
     if (addr >= end || end - sym.address > 0x1000000n) return undefined;
-    const r: Resolved = { name: sym.name, offset: Number(addr - sym.address), size: Number(end - sym.address), address: sym.address };
+    const r: Resolved = {
+      name: sym.name,
+      offset: Number(addr - sym.address),
+      size: Number(end - sym.address),
+      address: sym.address,
+    };
     if (sym.module) r.module = sym.module;
     return r;
   }
@@ -99,6 +106,7 @@ export function parseNmText(text: string, source: string): SymbolTable {
   if (syms.length === 0) {
     throw new Error(`${source}: no symbols found (expected lines like "ffffffff81000000 T _text")`);
   }
-  if (bad > syms.length) throw new Error(`${source}: mostly not a symbol list (${bad} of ${bad + syms.length} lines unreadable)`);
+  if (bad > syms.length)
+    throw new Error(`${source}: mostly not a symbol list (${bad} of ${bad + syms.length} lines unreadable)`);
   return new SymbolTable(syms, source);
 }
