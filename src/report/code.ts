@@ -92,6 +92,22 @@ function decodeFrom(bytes: Uint8Array, start: number): { ins: Instruction[]; bad
   return { ins, bad };
 }
 
+/** Does decoding from `start` land on the marked byte, and cleanly? */
+function alignment(bytes: Uint8Array, start: number, trap: number): "aligned" | "bad-before" | "misses" {
+  const decoder = new Decoder(64, bytes.subarray(start, trap + 1), DecoderOptions.None);
+  let pos = start;
+  let bad = false;
+  while (pos < trap && decoder.canDecode) {
+    const i = decoder.decode();
+    if (i.isInvalid) bad = true;
+    pos += i.length;
+    i.free();
+  }
+  decoder.free();
+  if (pos !== trap) return "misses";
+  return bad ? "bad-before" : "aligned";
+}
+
 /**
  * Decode, choosing the start so that an instruction begins exactly at the
  * marked byte and nothing before it is undecodable: the dump often starts in
@@ -101,20 +117,20 @@ export function decodeCode(listing: string, label?: (delta: number) => string): 
   const parsed = parseCodeBytes(listing);
   if (!parsed) return undefined;
   const { bytes, trapOffset } = parsed;
-  let chosen: { ins: Instruction[]; skipped: number } | undefined;
+  // Find the start first with a bare decode (no formatting: that is the costly part), then format once.
+  let skipped = -1;
+  let fallback = -1;
   for (let skip = 0; skip <= trapOffset && skip < 16; skip++) {
-    const { ins } = decodeFrom(bytes, skip);
-    const idx = ins.findIndex((i) => i.offset === trapOffset);
-    if (idx < 0) continue;
-    const badBefore = ins.slice(0, idx).some((i) => i.text === "(bad)");
-    if (!chosen || !badBefore) chosen = { ins, skipped: skip };
-    if (!badBefore) break;
+    const fit = alignment(bytes, skip, trapOffset);
+    if (fit === "bad-before") {
+      if (fallback < 0) fallback = skip;
+    } else if (fit === "aligned") {
+      skipped = skip;
+      break;
+    }
   }
-  if (!chosen) {
-    // No boundary lines up: decode from the marked byte itself.
-    const { ins } = decodeFrom(bytes, trapOffset);
-    chosen = { ins, skipped: trapOffset };
-  }
+  if (skipped < 0) skipped = fallback >= 0 ? fallback : trapOffset;
+  const chosen = { ins: decodeFrom(bytes, skipped).ins, skipped };
   // Branch targets as offsets from RIP (or from the RIP's function), not from an arbitrary base.
   const name = label ?? ((d: number) => (d < 0 ? `RIP-0x${(-d).toString(16)}` : `RIP+0x${d.toString(16)}`));
   for (const i of chosen.ins) {

@@ -7,6 +7,9 @@ import { parseFields } from "./fields.ts";
 import { type LogLine, MAX_LINE, parseLine } from "./lines.ts";
 import { decodePageFault } from "./pagefault.ts";
 import { ANY_HEADER } from "./rules.ts";
+
+const HEADER_SEARCH = new RegExp(ANY_HEADER.source, "g");
+
 import { type Extent, findReport, MAX_REPORT_LINES, PREFIX_LINES } from "./segment.ts";
 import { describe, missingStack, normaliseTitle } from "./title.ts";
 import type { Report } from "./types.ts";
@@ -79,8 +82,7 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
 /** Parse every report in a text held in memory. */
 export function parseReports(text: string): Report[] {
   const scanner = new ReportScanner();
-  scanner.push(text);
-  return scanner.finish();
+  return [...scanner.push(text), ...scanner.finish()];
 }
 
 /**
@@ -92,6 +94,9 @@ export class ReportScanner {
   private partial = "";
   private partialCut = false;
   private window: LogLine[] = [];
+  /** Raw context lines not parsed yet (they follow `window`), with their numbers. */
+  private context: string[] = [];
+  private contextNos: number[] = [];
   /** Index in `window` of the first header line not yet reported, or -1. */
   private pendingHeader = -1;
   private lineNo = 0;
@@ -103,6 +108,11 @@ export class ReportScanner {
 
   /** Feed more text; returns the reports completed so far (and forgets them). */
   push(chunk: string): Report[] {
+    // One header search over the whole chunk is far cheaper than one per line.
+    const hits: number[] = [];
+    HEADER_SEARCH.lastIndex = 0;
+    for (let m = HEADER_SEARCH.exec(chunk); m; m = HEADER_SEARCH.exec(chunk)) hits.push(m.index);
+    let hit = 0;
     let pos = 0;
     for (;;) {
       const nl = chunk.indexOf("\n", pos);
@@ -110,17 +120,21 @@ export class ReportScanner {
         this.addPartial(chunk.slice(pos));
         break;
       }
-      let raw: string;
+      while (hit < hits.length && hits[hit] < pos) hit++;
+      const mayBeHeader = hit < hits.length && hits[hit] < nl;
       if (this.partial) {
         this.addPartial(chunk.slice(pos, nl));
-        raw = this.partial;
+        const raw = this.partial;
         this.partial = "";
         this.partialCut = false;
+        this.addLine(raw, ANY_HEADER.test(raw));
       } else {
-        raw = nl - pos > MAX_LINE ? chunk.slice(pos, pos + MAX_LINE) : chunk.slice(pos, nl);
         if (nl - pos > MAX_LINE) this.longLines++;
+        this.addLine(
+          nl - pos > MAX_LINE ? chunk.slice(pos, pos + MAX_LINE) : chunk.slice(pos, nl),
+          mayBeHeader,
+        );
       }
-      this.addLine(raw);
       pos = nl + 1;
     }
     return this.drain();
@@ -129,12 +143,26 @@ export class ReportScanner {
   /** End of input: flush the last line and any report still open. */
   finish(): Report[] {
     if (this.partial) {
-      this.addLine(this.partial);
+      this.addLine(this.partial, ANY_HEADER.test(this.partial));
       this.cutLine = this.lineNo;
       this.partial = "";
     }
+    this.materialise();
     this.flush(true);
     return this.drain();
+  }
+
+  /** Parse the raw context lines into the window (only when a report needs them). */
+  private materialise(): void {
+    // Context older than the raw lines is no longer adjacent to what follows.
+    if (this.context.length >= PREFIX_LINES && this.pendingHeader < 0) this.window = [];
+    for (let i = Math.max(0, this.context.length - PREFIX_LINES); i < this.context.length; i++) {
+      this.window.push(parseLine(this.context[i], this.contextNos[i]));
+    }
+    this.context = [];
+    this.contextNos = [];
+    if (this.window.length > PREFIX_LINES * 2 && this.pendingHeader < 0)
+      this.window.splice(0, this.window.length - PREFIX_LINES);
   }
 
   private drain(): Report[] {
@@ -152,15 +180,19 @@ export class ReportScanner {
     } else this.partial += s;
   }
 
-  private addLine(raw: string): void {
+  private addLine(raw: string, mayBeHeader: boolean): void {
     this.lineNo++;
-    // Most lines are no header: test the raw text first, parse only what may matter.
-    const mayBeHeader = ANY_HEADER.test(raw);
+    // Most lines are no header: keep them raw, as context, and parse them only if a report follows.
     if (this.pendingHeader < 0 && !mayBeHeader) {
-      this.window.push(parseLine(raw, this.lineNo));
-      if (this.window.length > PREFIX_LINES * 2) this.window.splice(0, this.window.length - PREFIX_LINES);
+      this.context.push(raw);
+      this.contextNos.push(this.lineNo);
+      if (this.context.length > PREFIX_LINES * 2) {
+        this.context.splice(0, PREFIX_LINES);
+        this.contextNos.splice(0, PREFIX_LINES);
+      }
       return;
     }
+    this.materialise();
     const line = parseLine(raw, this.lineNo);
     this.window.push(line);
     if (this.pendingHeader < 0) {
@@ -168,7 +200,17 @@ export class ReportScanner {
       if (ext) this.pendingHeader = this.window.length - 1;
       return;
     }
-    if (this.window.length - this.pendingHeader >= MAX_REPORT_LINES) this.flush(false);
+    // Try to close the open report where it may have ended: its end marker, a new report, a reboot.
+    const since = this.window.length - this.pendingHeader;
+    if (
+      since >= MAX_REPORT_LINES ||
+      mayBeHeader ||
+      since % 64 === 0 ||
+      line.text.startsWith("---[ end ") ||
+      line.text.startsWith("Linux version")
+    ) {
+      this.flush(false);
+    }
   }
 
   /** Build the reports whose windows are complete (all of them at the end of input). */
@@ -179,7 +221,8 @@ export class ReportScanner {
         this.pendingHeader = -1;
         break;
       }
-      if (!atEnd && this.window.length - ext.start < MAX_REPORT_LINES) {
+      // Not finished while it runs to the window's edge and the window may still grow.
+      if (!atEnd && ext.end >= this.window.length && this.window.length - ext.start < MAX_REPORT_LINES) {
         this.pendingHeader = ext.start;
         return;
       }
@@ -190,8 +233,6 @@ export class ReportScanner {
       const from = ext.next - keepFrom;
       const nextExt = findReport(this.window, from);
       this.pendingHeader = nextExt ? nextExt.start : -1;
-      if (!atEnd && this.pendingHeader >= 0 && this.window.length - this.pendingHeader < MAX_REPORT_LINES)
-        return;
     }
     if (this.window.length > PREFIX_LINES * 2) this.window.splice(0, this.window.length - PREFIX_LINES);
   }

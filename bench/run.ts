@@ -1,0 +1,85 @@
+/**
+ * npm run bench: performance goals live here, not in tests.
+ * - kdx oops: parsing throughput over a ≥100 MB console log assembled from the fixtures
+ *   (goal ≥ 100 MB/s), and peak memory at two sizes (must not grow with the input).
+ */
+import { execFileSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const FIXTURES = resolve(ROOT, "../shared/fixtures");
+
+/**
+ * Real logs: every fixture console (a boot, then a crash), repeated until `mb` megabytes, with the
+ * syzkaller corpus mixed in once per round: a crash every few tens of kilobytes, denser than life.
+ */
+function assembleLog(path: string, mb: number): number {
+  const parts: Buffer[] = [];
+  for (const d of readdirSync(join(FIXTURES, "vmcore"))) {
+    const f = join(FIXTURES, "vmcore", d, "console.log");
+    if (existsSync(f)) parts.push(readFileSync(f));
+  }
+  const syz = join(FIXTURES, "oops/syzkaller-report");
+  const corpus = readdirSync(syz).map((f) => {
+    const data = readFileSync(join(syz, f));
+    return data.subarray(data.indexOf("\n\n") + 2);
+  });
+  // Ten rounds of consoles per corpus report keeps crashes at about one per 25 KB.
+  const consoles = parts.splice(0);
+  for (let i = 0; i < corpus.length; i++) {
+    parts.push(corpus[i]);
+    if (i % 2 === 0) parts.push(...consoles);
+  }
+  const fd = openSync(path, "w");
+  let written = 0;
+  while (written < mb * 1e6) {
+    for (const p of parts) {
+      writeSync(fd, p);
+      writeSync(fd, "\n");
+      written += p.length + 1;
+    }
+  }
+  closeSync(fd);
+  return written;
+}
+
+function runWorker(file: string): { bytes: number; seconds: number; reports: number; maxRssKb: number } {
+  const out = execFileSync(process.execPath, ["--import", "tsx", join(ROOT, "bench/oops-worker.ts"), file], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  return JSON.parse(out);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "kdx-bench-"));
+try {
+  console.log("kdx oops — report reader over a console log assembled from the fixtures");
+  const rows: string[] = [];
+  for (const mb of [100, 300]) {
+    const file = join(dir, `console-${mb}.log`);
+    assembleLog(file, mb);
+    const best = [runWorker(file), runWorker(file)].sort((a, b) => a.seconds - b.seconds)[0];
+    const mbps = best.bytes / 1e6 / best.seconds;
+    rows.push(
+      `  ${String(Math.round(best.bytes / 1e6)).padStart(4)} MB: ${mbps.toFixed(0).padStart(5)} MB/s  ` +
+        `${best.reports} reports  peak RSS ${(best.maxRssKb / 1024).toFixed(0)} MB` +
+        `  (goal ≥ 100 MB/s: ${mbps >= 100 ? "met" : "NOT met"})`,
+    );
+    console.log(rows.at(-1));
+    rmSync(file);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
