@@ -2,7 +2,7 @@
  * The structured fields of one report: who crashed, where, with which
  * registers and stack. Works line by line on the report's own lines.
  */
-import { decodeCode } from "./code.ts";
+import { type DecodedCode, decodeCode } from "./code.ts";
 import type { LogLine } from "./lines.ts";
 import { decodePageFault } from "./pagefault.ts";
 import { decodeTaint } from "./taint.ts";
@@ -36,6 +36,22 @@ function labelFrom(sym: SymbolRef): (delta: number) => string {
       ? `${sym.name}+0x${off.toString(16)}`
       : `RIP${delta < 0 ? "-" : "+"}0x${Math.abs(delta).toString(16)}`;
   };
+}
+
+/**
+ * Disassemble on first access: most reports streamed through the reader are
+ * never displayed. The property is enumerable, so JSON output still has it.
+ */
+function lazyCode(target: { code?: DecodedCode }, listing: string, sym: SymbolRef | undefined): void {
+  Object.defineProperty(target, "code", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = decodeCode(listing, sym ? labelFrom(sym) : undefined);
+      Object.defineProperty(target, "code", { value, enumerable: true, writable: true, configurable: true });
+      return value;
+    },
+  });
 }
 
 export function parseSymbol(text: string): SymbolRef | undefined {
@@ -81,6 +97,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
   let context = "";
   let regsFrame: RegsFrame | undefined;
   let mainRegsDone = false;
+  let mainCodeSeen = false;
   let pfAccess: string | undefined;
 
   for (const l of body) {
@@ -183,9 +200,12 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     }
     if (t.startsWith("Code: ")) {
       const sym = (regsFrame?.rip ?? into.rip)?.symbol;
-      const code = decodeCode(t.slice(6), sym ? labelFrom(sym) : undefined);
-      if (regsFrame) regsFrame.code = code;
-      else if (!into.code && !mainRegsDone && code) into.code = code;
+      const listing = t.slice(6);
+      if (regsFrame) lazyCode(regsFrame, listing, sym);
+      else if (!mainCodeSeen && !mainRegsDone) {
+        mainCodeSeen = true;
+        lazyCode(into, listing, sym);
+      }
       continue;
     }
     if (REGISTER_LINE.test(t)) {

@@ -204,7 +204,7 @@ export class ReportScanner {
     const since = this.window.length - this.pendingHeader;
     if (
       since >= MAX_REPORT_LINES ||
-      mayBeHeader ||
+      (mayBeHeader && !line.text.includes("Kernel panic - not syncing")) ||
       since % 64 === 0 ||
       line.text.startsWith("---[ end ") ||
       line.text.startsWith("Linux version")
