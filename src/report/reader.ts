@@ -206,7 +206,7 @@ export class ReportScanner {
       since >= MAX_REPORT_LINES ||
       (mayBeHeader && !line.text.includes("Kernel panic - not syncing")) ||
       since % 64 === 0 ||
-      line.text.startsWith("---[ end ") ||
+      line.text.startsWith("---[ end Kernel panic") ||
       line.text.startsWith("Linux version")
     ) {
       this.flush(false);
