@@ -1396,6 +1396,25 @@ export const FAMILIES: Family[] = [
       },
     ],
   },
+  {
+    // x86 MCE (arch/x86/kernel/cpu/mce): the hardware reports an uncorrected error.
+    header: "Machine Check Exception:",
+    rules: [
+      {
+        kind: "machine-check",
+        match: /Machine Check Exception:/,
+        report: /Machine check: (.*)/,
+        title: "machine check: {1}",
+        noStack: true,
+      },
+      {
+        kind: "machine-check",
+        match: /Machine Check Exception:/,
+        title: "machine check exception",
+        noStack: true,
+      },
+    ],
+  },
   // syzkaller's own fatal markers, seen in fuzzing consoles.
   {
     header: "SYZFAIL:",

@@ -110,3 +110,21 @@ test("an OOM kill is an event, not a crash", () => {
   assert.equal(r.event, true);
   assert.equal(r.comm, "stress");
 });
+
+test("an uncorrected machine check is a hardware error, titled by its reason", () => {
+  const log = [
+    "[ 5025.126349] mce: [Hardware Error]: CPU 1: Machine Check Exception: 5 Bank 4: b200000000070f0f",
+    "[ 5025.126360] mce: [Hardware Error]: RIP !INEXACT! 10:<ffffffff8102c1f6> {intel_idle+0x86/0x190}",
+    "[ 5025.126370] mce: [Hardware Error]: TSC 1d4e1c6d6b8 ",
+    "[ 5025.126380] mce: [Hardware Error]: PROCESSOR 0:306a9 TIME 1355225372 SOCKET 0 APIC 2 microcode 12",
+    "[ 5025.126390] mce: [Hardware Error]: Machine check: Processor context corrupt",
+    "[ 5025.126400] Kernel panic - not syncing: Fatal machine check",
+    "",
+  ].join("\n");
+  const rs = parseReports(log);
+  assert.equal(rs.length, 1);
+  assert.equal(rs[0].kind, "machine-check");
+  assert.equal(rs[0].title, "machine check: Processor context corrupt");
+  assert.equal(rs[0].panic, "Fatal machine check");
+  assert.equal(rs[0].corrupted, false);
+});
