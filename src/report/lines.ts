@@ -72,18 +72,3 @@ export function contextOf(line: LogLine): string {
   if (line.caller) return line.caller;
   return line.stamped ? "console" : "";
 }
-
-/** Split text into parsed lines (for callers that already hold the text). */
-export function splitLines(text: string): LogLine[] {
-  const out: LogLine[] = [];
-  let pos = 0;
-  let no = 1;
-  while (pos <= text.length) {
-    let nl = text.indexOf("\n", pos);
-    if (nl === -1) nl = text.length;
-    if (nl === text.length && pos === text.length) break;
-    out.push(parseLine(text.slice(pos, Math.min(nl, pos + MAX_LINE)), no++));
-    pos = nl + 1;
-  }
-  return out;
-}

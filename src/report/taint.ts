@@ -41,12 +41,3 @@ export function decodeTaint(column: string): TaintFlag[] {
 /** The 'G' in the first column: all loaded modules are GPL-compatible (its absence is 'P'). */
 export const GPL_MEANING =
   "G: all loaded modules have a GPL-compatible license (P would mean a proprietary one)";
-
-/** Decode a numeric taint mask, e.g. from /proc/sys/kernel/tainted. */
-export function decodeTaintMask(mask: number): TaintFlag[] {
-  return FLAGS.filter(([, bit]) => (mask & (1 << bit)) !== 0).map(([letter, bit, meaning]) => ({
-    letter,
-    bit,
-    meaning,
-  }));
-}
