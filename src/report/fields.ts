@@ -103,7 +103,8 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
   for (const l of body) {
     const t = l.text;
     const trimmed = t.trim();
-    if (!into.release) {
+    // Cheap guards first: each pattern below only fits lines that contain its keyword.
+    if (!into.release && t.includes("CPU: ")) {
       const m = HEADER_CPU.exec(t);
       if (m) {
         into.cpu = Number(m[1]);
@@ -116,7 +117,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
         continue;
       }
     }
-    if (into.cpu === undefined) {
+    if (into.cpu === undefined && (t.startsWith("WARNING:") || t.startsWith("INFO: task"))) {
       const w = WARN_CPU.exec(t);
       if (w) {
         into.cpu = Number(w[1]);
@@ -125,7 +126,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       const h = HUNG_TASK.exec(t);
       if (h && !into.blockedTask) into.blockedTask = { comm: h[1], pid: Number(h[2]) };
     }
-    if (!into.bugAt) {
+    if (!into.bugAt && t.includes(" at ") && (t.includes("kernel BUG") || t.startsWith("WARNING:"))) {
       const b = BUG_AT.exec(t) ?? /WARNING: .* at (\S+?):(\d+) /.exec(t);
       if (b) into.bugAt = { file: b[1], line: Number(b[2]) };
     }
@@ -156,20 +157,20 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       inTrace = false;
       continue;
     }
-    const pfCode = PF_CODE.exec(t);
+    const pfCode = t.startsWith("#PF:") ? PF_CODE.exec(t) : null;
     if (pfCode) {
       const code = Number.parseInt(pfCode[1], 16);
       into.fault = { ...into.fault, pageFault: decodePageFault(code), description: pfAccess };
       continue;
     }
-    const pf = PF_ACCESS.exec(t);
+    const pf = t.startsWith("#PF:") ? PF_ACCESS.exec(t) : null;
     if (pf) {
       pfAccess = pf[1];
       continue;
     }
-    if (!into.fault?.address) {
+    if (!into.fault?.address && /BUG:|Unable to handle|general protection|stack segment/.test(t)) {
       const fa = FAULT_ADDR.exec(t);
-      if (fa && /BUG:|Unable to handle|general protection|stack segment/.test(t)) {
+      if (fa) {
         const addr = fa[1] ? `0x${fa[1]}` : fa[2];
         into.fault = { ...into.fault, address: addr };
         if (fa[2]) into.fault.note = "probably for a non-canonical address: not a valid pointer on x86-64";
@@ -187,7 +188,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       continue;
     }
 
-    const rip = RIP_LINE.exec(t);
+    const rip = t.charCodeAt(1) === 0x50 || t.charCodeAt(2) === 0x50 ? RIP_LINE.exec(t) : null;
     if (rip) {
       const r = parseRip(rip[1], rip[2]);
       if (inTrace) {
