@@ -147,16 +147,18 @@ export class ReportScanner {
       this.cutLine = this.lineNo;
       this.partial = "";
     }
-    this.materialise();
+    this.materialise("");
     this.flush(true);
     return this.drain();
   }
 
   /** Parse the raw context lines into the window (only when a report needs them). */
-  private materialise(): void {
+  private materialise(next: string): void {
     // Context older than the raw lines is no longer adjacent to what follows.
     if (this.context.length >= PREFIX_LINES && this.pendingHeader < 0) this.window = [];
-    for (let i = Math.max(0, this.context.length - PREFIX_LINES); i < this.context.length; i++) {
+    // A report takes up to 5 lines of its own context before it (50 with task caller ids, whose lines interleave).
+    const keep = /\[ *T\d+\]/.test(next) ? PREFIX_LINES : 16;
+    for (let i = Math.max(0, this.context.length - keep); i < this.context.length; i++) {
       this.window.push(parseLine(this.context[i], this.contextNos[i]));
     }
     this.context = [];
@@ -192,7 +194,7 @@ export class ReportScanner {
       }
       return;
     }
-    this.materialise();
+    this.materialise(raw);
     const line = parseLine(raw, this.lineNo);
     this.window.push(line);
     if (this.pendingHeader < 0) {
