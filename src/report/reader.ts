@@ -10,7 +10,7 @@ import { ANY_HEADER } from "./rules.ts";
 
 const HEADER_SEARCH = new RegExp(ANY_HEADER.source, "g");
 
-import { type Extent, findReport, MAX_REPORT_LINES, PREFIX_LINES } from "./segment.ts";
+import { type Extent, findReport, headerFamily, MAX_REPORT_LINES, PREFIX_LINES } from "./segment.ts";
 import { describe, missingStack, normaliseTitle } from "./title.ts";
 import type { Report } from "./types.ts";
 
@@ -198,8 +198,7 @@ export class ReportScanner {
     const line = parseLine(raw, this.lineNo);
     this.window.push(line);
     if (this.pendingHeader < 0) {
-      const ext = findReport(this.window, this.window.length - 1);
-      if (ext) this.pendingHeader = this.window.length - 1;
+      if (headerFamily(line)) this.pendingHeader = this.window.length - 1;
       return;
     }
     // Try to close the open report where it may have ended: its end marker, a new report, a reboot.

@@ -52,7 +52,7 @@ function addFrames(frames: string[], m: RegExpExecArray | null, skip: RegExp): v
 }
 
 /** Walk a stack rule over the report lines: one chosen frame per trace, "corrupted" where none. */
-function walkPartsImpl(
+function walkParts(
   lines: string[],
   parts: StackPart[],
   stack: StackRule,
@@ -141,26 +141,13 @@ export function describe(text: string, family: Family): Titled {
     let corrupted: string | undefined;
     let frames: string[] = [];
     if (rule.stack) {
-      const r = walkPartsImpl(
-        text.slice(m.index).split("\n"),
-        rule.stack.parts,
-        rule.stack,
-        skipperFor(rule.stack),
-      );
-      if (r.ok) frames = r.results;
-      else if (rule.stack.parts2) {
-        const r2 = walkPartsImpl(
-          text.slice(m.index).split("\n"),
-          rule.stack.parts2,
-          rule.stack,
-          skipperFor(rule.stack),
-        );
-        frames = r2.results;
-        if (!r2.ok) corrupted = "extracted no frames";
-      } else {
-        frames = r.results;
-        corrupted = "extracted no frames";
-      }
+      const stack = rule.stack;
+      const lines = text.slice(m.index).split("\n");
+      const walk = (parts: StackPart[]) => walkParts(lines, parts, stack, skipperFor(stack));
+      let r = walk(stack.parts);
+      if (!r.ok && stack.parts2) r = walk(stack.parts2);
+      frames = r.results;
+      if (!r.ok) corrupted = "extracted no frames";
     }
     best = { title: fill(rule.title, [...args, ...frames]), rule, frames, corrupted };
   }
