@@ -1,12 +1,19 @@
 /** kdx's command line: dispatch to one command, and turn errors into one clear line. */
 
 import { KdxError } from "../util/errors.ts";
+import { HELP as DMESG_HELP, dmesgCommand } from "./commands/dmesg.ts";
+import { HELP as INFO_HELP, infoCommand } from "./commands/info.ts";
+import { HELP as LOG_HELP, logCommand } from "./commands/log.ts";
 import { HELP as OOPS_HELP, oopsCommand } from "./commands/oops.ts";
 
 const USAGE = `usage: kdx <command> [options]
 
 commands:
   oops [FILE...|-]   find and explain kernel crash reports in logs (dmesg, vmcore-dmesg.txt, consoles)
+                     or in the log of a vmcore
+  info DUMP          what a dump is: format, compression, dump level, memory, CPUs, release, VMCOREINFO
+  log DUMP           the kernel log of a dump, as crash's "log" prints it
+  dmesg DUMP [OUT]   the kernel log of a dump, exactly as makedumpfile --dump-dmesg writes it
   help [COMMAND]     this text, or a command's
 
 Run "kdx help oops" for a command's options.
@@ -14,6 +21,9 @@ Run "kdx help oops" for a command's options.
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
   oops: { help: OOPS_HELP, run: (argv) => oopsCommand(argv, process.stdout) },
+  info: { help: INFO_HELP, run: (argv) => infoCommand(argv, process.stdout) },
+  log: { help: LOG_HELP, run: (argv) => logCommand(argv, process.stdout) },
+  dmesg: { help: DMESG_HELP, run: (argv) => dmesgCommand(argv, process.stdout) },
 };
 
 async function main(argv: string[]): Promise<number> {

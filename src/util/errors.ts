@@ -19,3 +19,41 @@ export class FormatError extends KdxError {
     super(`${file}${offset !== undefined ? ` (offset ${offset})` : ""}: ${message}`);
   }
 }
+
+/**
+ * Why a read of the dead kernel's memory failed. crash says "page excluded" for pages the dump level
+ * filtered out; that is a different answer from memory that never existed, or a dump cut short.
+ */
+export type MissingReason = "hole" | "excluded" | "truncated" | "corrupt";
+
+const REASON_TEXT: Record<MissingReason, string> = {
+  hole: "not in the dump: no memory there",
+  excluded: "page excluded from the dump by its dump level",
+  truncated: "page missing: the dump file is truncated",
+  corrupt: "page unreadable: the dump's data for it is damaged",
+};
+
+/** A read of physical memory the dump cannot answer. */
+export class MemoryError extends KdxError {
+  override name = "MemoryError";
+  constructor(
+    readonly address: bigint,
+    readonly reason: MissingReason,
+    detail?: string,
+  ) {
+    super(
+      `physical address 0x${address.toString(16)}: ${REASON_TEXT[reason]}${detail ? ` (${detail})` : ""}`,
+    );
+  }
+}
+
+/** A kernel virtual address with no mapping in the dead kernel's page tables. */
+export class TranslationError extends KdxError {
+  override name = "TranslationError";
+  constructor(
+    readonly address: bigint,
+    detail: string,
+  ) {
+    super(`virtual address 0x${address.toString(16)}: ${detail}`);
+  }
+}

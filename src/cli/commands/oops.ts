@@ -1,9 +1,12 @@
 /** `kdx oops [FILE...|-]`: find and explain the crash reports in kernel logs. */
 import { parseArgs } from "node:util";
+import { formatForReports } from "../../analysis/printk/format.ts";
+import { readKernelLog } from "../../analysis/printk/index.ts";
 import { ReportScanner } from "../../report/reader.ts";
 import { type Symbolizer, symbolizeReport } from "../../report/symbolize.ts";
 import { REPORT_SCHEMA, type Report } from "../../report/types.ts";
 import { UsageError } from "../../util/errors.ts";
+import { looksLikeDump, openKernel, reportWarnings } from "../io/dump-input.ts";
 import { kallsymsSymbolizer, systemMapSymbolizer, vmlinuxSymbolizer } from "../io/symbolizers.ts";
 import { readTextChunks } from "../io/text-input.ts";
 import { pickStyle } from "../style.ts";
@@ -14,6 +17,7 @@ export const HELP = `usage: kdx oops [options] [FILE...|-]
 Find kernel crash reports (oops, BUG, WARNING, panic, lockups, hung tasks,
 KASAN/UBSAN/KFENCE/KMSAN, lockdep, OOM kills) in dmesg, vmcore-dmesg.txt,
 serial consoles, journalctl -k or syslog output, and explain each field.
+A FILE that is a vmcore (any format kdx reads) is read for the log it holds.
 
 options:
   --json               one JSON object per input file per line: {"schema", "file", "reports": [...]}
@@ -77,6 +81,19 @@ function symbolizerFor(opts: Options, reports: Report[]): Symbolizer | undefined
   return undefined;
 }
 
+/** A text log streamed as it is read, or the log inside a dump. */
+async function readInput(file: string, onText: (s: string) => void): Promise<void> {
+  if (!looksLikeDump(file)) return readTextChunks(file, onText);
+  const { dump, kernel } = openKernel(file, "oops");
+  try {
+    const log = readKernelLog(kernel);
+    reportWarnings("oops", log.warnings);
+    onText(formatForReports(log.records));
+  } finally {
+    dump.close();
+  }
+}
+
 export async function oopsCommand(
   argv: string[],
   out: NodeJS.WritableStream & { isTTY?: boolean },
@@ -88,7 +105,7 @@ export async function oopsCommand(
     const scanner = new ReportScanner();
     const reports: Report[] = [];
     try {
-      await readTextChunks(file, (text) => reports.push(...scanner.push(text)));
+      await readInput(file, (text) => reports.push(...scanner.push(text)));
       reports.push(...scanner.finish());
     } catch (e) {
       failed++;

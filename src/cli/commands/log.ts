@@ -1,0 +1,93 @@
+/** `kdx log DUMP`: the kernel log as crash's `log` prints it. */
+import { parseArgs } from "node:util";
+import { formatCrashLog } from "../../analysis/printk/format.ts";
+import { readKernelLog } from "../../analysis/printk/index.ts";
+import { callerLabel, type KernelLog } from "../../analysis/printk/records.ts";
+import type { Kernel } from "../../kernel/kernel.ts";
+import { KdxError, UsageError } from "../../util/errors.ts";
+import { openKernel, reportWarnings } from "../io/dump-input.ts";
+
+export const LOG_SCHEMA = "kdx.log/1";
+
+export const HELP = `usage: kdx log [options] DUMP
+
+Print the kernel log saved in a vmcore, as crash's "log" command does.
+
+options:
+  -t        no timestamps
+  -T        wall-clock timestamps (boot time = crash time - the last record's time)
+  -P        the caller (thread T<pid> or CPU C<n>) of each message
+  -m        each message's log level, as <N>
+  -d        dev_printk metadata (SUBSYSTEM=, DEVICE=) / the dictionary
+  --json    {"schema": "${LOG_SCHEMA}", "format", "records": [{seq, ts, level, facility, caller, text, ...}]}
+`;
+
+const decoder = new TextDecoder();
+
+export function logJson(log: KernelLog): object {
+  return {
+    schema: LOG_SCHEMA,
+    format: log.format,
+    warnings: log.warnings,
+    records: log.records.map((r) => ({
+      seq: Number(r.seq),
+      ts: Number(r.tsNsec) / 1e9,
+      level: r.level,
+      facility: r.facility,
+      caller: r.callerId !== undefined ? callerLabel(r.callerId) : undefined,
+      text: r.text ? decoder.decode(r.text) : null,
+      subsystem: r.subsystem,
+      device: r.device,
+      dict: r.dict,
+    })),
+  };
+}
+
+/** Seconds since the epoch at boot, from the dump's wall clock at crash time. */
+function bootTime(kernel: Kernel, log: KernelLog): number {
+  const stamp = kernel.dump.info.timestamp;
+  const crashSec = kernel.vmcoreinfo.crashTime ?? (stamp ? Math.floor(stamp.getTime() / 1000) : undefined);
+  if (crashSec === undefined)
+    throw new KdxError(
+      "-T needs the crash time, and this dump records none (no CRASHTIME, no dump header time)",
+    );
+  const last = log.records.at(-1);
+  return crashSec - (last ? Number(last.tsNsec / 1_000_000_000n) : 0);
+}
+
+export async function logCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      t: { type: "boolean", short: "t" },
+      T: { type: "boolean", short: "T" },
+      P: { type: "boolean", short: "P" },
+      m: { type: "boolean", short: "m" },
+      d: { type: "boolean", short: "d" },
+      json: { type: "boolean" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("kdx log takes one DUMP");
+  const { dump, kernel } = openKernel(positionals[0], "log");
+  try {
+    const log = readKernelLog(kernel);
+    reportWarnings("log", log.warnings);
+    if (values.json) {
+      out.write(`${JSON.stringify(logJson(log))}\n`);
+      return 0;
+    }
+    out.write(
+      formatCrashLog(log.records, {
+        noTime: values.t,
+        bootTime: values.T ? bootTime(kernel, log) : undefined,
+        caller: values.P,
+        level: values.m,
+        dict: values.d,
+      }),
+    );
+    return 0;
+  } finally {
+    dump.close();
+  }
+}

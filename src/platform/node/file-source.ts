@@ -1,0 +1,48 @@
+/** A ByteSource over a file descriptor: positional reads, nothing held but the descriptor. */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import type { ByteSource } from "../../dump/byte-source.ts";
+import { FormatError } from "../../util/errors.ts";
+
+export class FileSource implements ByteSource {
+  readonly size: number;
+  private fd: number | undefined;
+
+  constructor(readonly name: string) {
+    try {
+      this.fd = openSync(name, "r");
+      const st = fstatSync(this.fd);
+      if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+      this.size = st.size;
+    } catch (e) {
+      if (this.fd !== undefined) closeSync(this.fd);
+      const err = e as NodeJS.ErrnoException;
+      const what =
+        err.code === "ENOENT"
+          ? "no such file"
+          : err.code === "EISDIR"
+            ? "is a directory"
+            : err.code === "EACCES"
+              ? "permission denied"
+              : err.message;
+      throw new FormatError(name, what);
+    }
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    if (this.fd === undefined) throw new Error(`${this.name}: read after close`);
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    const buf = Buffer.allocUnsafe(n);
+    let done = 0;
+    while (done < n) {
+      const got = readSync(this.fd, buf, done, n - done, offset + done);
+      if (got === 0) break;
+      done += got;
+    }
+    return done === n ? buf : buf.subarray(0, done);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
