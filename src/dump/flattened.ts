@@ -78,8 +78,9 @@ export class FlattenedSource implements ByteSource {
           pos,
         );
       const at = pos + 16;
-      const length = Number(l);
-      if (at + length > src.size) break; // cut off inside this record's data
+      // A stream cut inside a record's data keeps the part that arrived.
+      const length = Math.min(Number(l), src.size - at);
+      if (length <= 0) break;
       if (n === cap) {
         cap *= 2;
         outOff = grow(outOff, cap);
@@ -93,6 +94,7 @@ export class FlattenedSource implements ByteSource {
       if (Number(o) + length > size) size = Number(o) + length;
       n++;
       pos = at + length;
+      if (length < Number(l)) break;
     }
     if (n === 0) throw new FormatError(file, "the flattened stream holds no data records", HEADER_SIZE);
 

@@ -78,7 +78,15 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
   ) {
     const file = src.name;
     const h = readExact(src, 0, HEADER_SIZE);
-    if (!h || !isKdumpCompressed(h)) throw new FormatError(file, 'no "KDUMP   " or "DISKDUMP" signature', 0);
+    if (!h) {
+      const what = isKdumpCompressed(src.read(0, 8)) ? "kdump-compressed " : "";
+      throw new FormatError(
+        file,
+        `the file ends at ${src.size} bytes, inside the ${HEADER_SIZE}-byte ${what}header: it is truncated`,
+        0,
+      );
+    }
+    if (!isKdumpCompressed(h)) throw new FormatError(file, 'no "KDUMP   " or "DISKDUMP" signature', 0);
     const diskdump = cstring(h, 0, 8) === "DISKDUMP";
     this.headerVersion = i32(h, 8);
     const uts = (i: number) => cstring(h, 12 + i * 65, 65);
@@ -199,12 +207,11 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
         `the file ends at ${src.size} bytes, inside the page descriptors (which end at ${descEnd}): the dump is truncated and most pages are missing`,
       );
     } else {
-      // The data of the last written page tells where the file should end.
-      const last = total > 0 ? this.descAt(total - 1) : undefined;
-      if (last && last.offset + last.size > src.size) {
+      const end = this.dataEnd(total);
+      if (end > src.size) {
         incomplete = true;
         warnings.push(
-          `the file ends at ${src.size} bytes but its pages reach ${last.offset + last.size}: the dump is truncated, later pages are missing`,
+          `the file ends at ${src.size} bytes but its pages reach ${end}: the dump is truncated, later pages are missing`,
         );
       }
     }
@@ -225,6 +232,21 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
       incomplete,
       warnings,
     };
+  }
+
+  /**
+   * Where page data should end: the furthest data among the last descriptors. Page data is written in
+   * page order, but trailing zero pages all share one early copy, so look back past them (bounded).
+   */
+  private dataEnd(total: number): number {
+    let end = 0;
+    for (let i = total - 1, seen = 0; i >= 0 && seen < 16 * DESCS_PER_BLOCK; i--, seen++) {
+      const d = this.descAt(i);
+      if (!d) break;
+      end = Math.max(end, d.offset + d.size);
+      if (seen >= DESCS_PER_BLOCK && end > this.descOffset + total * DESC_SIZE + this.pageSize) break;
+    }
+    return end;
   }
 
   get memory(): PhysicalMemory {

@@ -15,7 +15,9 @@ export class Kernel {
   constructor(readonly dump: Dump) {
     if (!dump.vmcoreinfo)
       throw new KdxError(
-        `${dump.info.file}: the dump has no VMCOREINFO (no note, no kdump header copy): the kernel in it cannot be located`,
+        `${dump.info.file}: the dump has no VMCOREINFO (no note, no kdump header copy): the kernel in it cannot be located${
+          dump.info.incomplete ? " (the dump is truncated: its notes may be what was lost)" : ""
+        }`,
       );
     this.vmcoreinfo = new VmcoreInfo(dump.vmcoreinfo);
     this.mm = new X86_64AddressSpace(dump.memory, this.vmcoreinfo, { physBase: dump.physBase });

@@ -9,6 +9,23 @@ export class MissingVmcoreinfoError extends KdxError {
   override name = "MissingVmcoreinfoError";
 }
 
+/** A VMCOREINFO value that is not the number its key promises: damage, named as such. */
+export class BadVmcoreinfoError extends KdxError {
+  override name = "BadVmcoreinfoError";
+}
+
+function hexValue(key: string, v: string): bigint {
+  if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(v))
+    throw new BadVmcoreinfoError(`VMCOREINFO ${key}=${JSON.stringify(v)} is not a hex address`);
+  return BigInt(v.startsWith("0x") ? v : `0x${v}`);
+}
+
+function decValue(key: string, v: string): bigint {
+  if (!/^-?[0-9]{1,20}$/.test(v))
+    throw new BadVmcoreinfoError(`VMCOREINFO ${key}=${JSON.stringify(v)} is not a number`);
+  return BigInt(v);
+}
+
 export class VmcoreInfo {
   readonly entries: ReadonlyMap<string, string>;
 
@@ -40,57 +57,83 @@ export class VmcoreInfo {
   }
 
   get pageSize(): number {
-    return Number(this.get("PAGESIZE") ?? 4096);
+    const v = this.get("PAGESIZE");
+    return v === undefined ? 4096 : Number(decValue("PAGESIZE", v));
   }
 
   /** KASLR offset of the kernel image (0 when the kernel was not randomised). */
   get kernelOffset(): bigint {
     const v = this.get("KERNELOFFSET");
-    return v ? BigInt(`0x${v}`) : 0n;
+    return v ? hexValue("KERNELOFFSET", v) : 0n;
   }
 
   /** CRASHTIME, seconds since the epoch, when kdump recorded it. */
   get crashTime(): number | undefined {
     const v = this.get("CRASHTIME");
-    return v ? Number(v) : undefined;
+    return v ? Number(decValue("CRASHTIME", v)) : undefined;
   }
 
   symbol(name: string): bigint | undefined {
     const v = this.get(`SYMBOL(${name})`);
-    return v ? BigInt(`0x${v}`) : undefined;
+    return v ? hexValue(`SYMBOL(${name})`, v) : undefined;
   }
 
   needSymbol(name: string): bigint {
-    return BigInt(`0x${this.need(`SYMBOL(${name})`)}`);
+    return hexValue(`SYMBOL(${name})`, this.need(`SYMBOL(${name})`));
   }
 
   size(name: string): number | undefined {
-    return num(this.get(`SIZE(${name})`));
+    return this.small(`SIZE(${name})`);
   }
 
   offset(member: string): number | undefined {
-    return num(this.get(`OFFSET(${member})`));
+    return this.small(`OFFSET(${member})`);
   }
 
   needOffset(member: string): number {
-    return Number(this.need(`OFFSET(${member})`));
+    this.need(`OFFSET(${member})`);
+    return this.small(`OFFSET(${member})`)!;
   }
 
   needSize(name: string): number {
-    return Number(this.need(`SIZE(${name})`));
+    this.need(`SIZE(${name})`);
+    return this.small(`SIZE(${name})`)!;
   }
 
   length(name: string): number | undefined {
-    return num(this.get(`LENGTH(${name})`));
+    return this.small(`LENGTH(${name})`);
   }
 
   /** NUMBER(x) as a bigint, so 64-bit values and negative ones stay exact. */
   number(name: string): bigint | undefined {
     const v = this.get(`NUMBER(${name})`);
-    return v === undefined ? undefined : BigInt(v);
+    return v === undefined ? undefined : decValue(`NUMBER(${name})`, v);
+  }
+
+  /** Sizes, offsets and lengths: small non-negative numbers, or the data is damaged. */
+  private small(key: string): number | undefined {
+    const v = this.get(key);
+    if (v === undefined) return undefined;
+    const n = decValue(key, v);
+    if (n < 0n || n > 1n << 32n) throw new BadVmcoreinfoError(`VMCOREINFO ${key}=${v} is out of range`);
+    return Number(n);
   }
 }
 
-function num(v: string | undefined): number | undefined {
-  return v === undefined ? undefined : Number(v);
+/**
+ * Check that fields named by VMCOREINFO offsets fit inside their struct (sizes also from VMCOREINFO), so
+ * damaged values fail here, by name, rather than as reads out of bounds later.
+ */
+export function checkLayout(
+  struct: string,
+  size: number,
+  fields: [name: string, offset: number, width: number][],
+): void {
+  if (size <= 0 || size > 1 << 16)
+    throw new BadVmcoreinfoError(`VMCOREINFO SIZE(${struct})=${size} is implausible`);
+  for (const [name, offset, width] of fields)
+    if (offset + width > size)
+      throw new BadVmcoreinfoError(
+        `VMCOREINFO puts ${struct}.${name} at offset ${offset}, past the struct's ${size} bytes: the dump's VMCOREINFO is damaged`,
+      );
 }

@@ -24,10 +24,11 @@ test("binary garbage is refused with a message naming the file", () => {
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-test("a vmcore given to oops is named as such", () => {
-  const r = kdx(["oops", fixture("vmcore/6.1-kdump/var/crash/127.0.0.1-2026-11-25-03:13:13/vmcore")]);
+test("a vmcore piped to oops is named as such, with what to do instead", () => {
+  const vmcore = readFileSync(fixture("vmcore/6.1-kdump/var/crash/127.0.0.1-2026-11-25-03:13:13/vmcore"));
+  const r = kdx(["oops", "-"], vmcore.subarray(0, 1 << 20));
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /kdump-compressed vmcore, not a text log/);
+  assert.match(r.stderr, /kdump-compressed vmcore: give its file name \(kdx oops VMCORE\)/);
 });
 
 test("a missing file is a one-line error", () => {

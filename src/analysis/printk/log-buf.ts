@@ -4,6 +4,7 @@
  */
 
 import type { Kernel } from "../../kernel/kernel.ts";
+import { checkLayout } from "../../kernel/vmcoreinfo.ts";
 import { latin1, u16, u32 } from "../../util/bytes.ts";
 import { KdxError } from "../../util/errors.ts";
 import { overlapsMissing, readPartial } from "./memory-view.ts";
@@ -26,6 +27,13 @@ export function readLogBuf(kernel: Kernel): KernelLog {
   // facility, then flags:5/level:3, follow dict_len in every version of the struct.
   const oFacility = oDictLen + 2;
   const oLevel = oDictLen + 3;
+  checkLayout(struct, hdrSize, [
+    ["ts_nsec", oTs, 8],
+    ["len", oLen, 2],
+    ["text_len", oTextLen, 2],
+    ["dict_len", oDictLen, 4],
+    ["caller_id", oCaller ?? 0, oCaller === undefined ? 0 : 4],
+  ]);
 
   const buf = kernel.readU64(vi.needSymbol("log_buf"));
   const bufLen = kernel.readU32(vi.needSymbol("log_buf_len"));

@@ -5,6 +5,7 @@
  */
 
 import type { Kernel } from "../../kernel/kernel.ts";
+import { checkLayout } from "../../kernel/vmcoreinfo.ts";
 import { cstring, u16, u32 } from "../../util/bytes.ts";
 import { KdxError } from "../../util/errors.ts";
 import { overlapsMissing, readPartial } from "./memory-view.ts";
@@ -54,8 +55,30 @@ export function readPrintkRingbuffer(kernel: Kernel): KernelLog {
   const levelAt = o.textLen + 3;
   const facilityAt = o.textLen + 2;
 
-  const prb = kernel.readU64(vi.needSymbol("prb"));
   const ringSize = vi.size("printk_ringbuffer") ?? o.textRing + 32;
+  checkLayout("printk_ringbuffer", ringSize, [
+    ["desc_ring.count_bits", o.descRing + o.countBits, 4],
+    ["desc_ring.descs", o.descRing + o.descs, 8],
+    ["desc_ring.infos", o.descRing + o.infos, 8],
+    ["desc_ring.head_id", o.descRing + o.headId + o.counter, 8],
+    ["desc_ring.tail_id", o.descRing + o.tailId + o.counter, 8],
+    ["text_data_ring.size_bits", o.textRing + o.sizeBits, 4],
+    ["text_data_ring.data", o.textRing + o.data, 8],
+  ]);
+  checkLayout("prb_desc", o.descSize, [
+    ["state_var", o.stateVar + o.counter, 8],
+    ["text_blk_lpos.begin", o.textBlk + o.begin, 8],
+    ["text_blk_lpos.next", o.textBlk + o.next, 8],
+  ]);
+  checkLayout("printk_info", o.infoSize, [
+    ["seq", o.seq, 8],
+    ["ts_nsec", o.ts, 8],
+    ["text_len", o.textLen, 4],
+    ["caller_id", o.callerId ?? 0, 4],
+    ["dev_info.subsystem", (o.devInfo ?? 0) + o.subsystem, o.devInfo === undefined ? 0 : o.subsystemLen],
+    ["dev_info.device", (o.devInfo ?? 0) + o.device, o.devInfo === undefined ? 0 : o.deviceLen],
+  ]);
+  const prb = kernel.readU64(vi.needSymbol("prb"));
   const head = kernel.read(prb, ringSize);
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const countBits = u32(head, o.descRing + o.countBits);

@@ -8,11 +8,11 @@ const CHUNK = 1 << 20;
 /** What the first bytes say a file is, when it is not a text log. */
 export function sniffBinary(head: Buffer): string | undefined {
   if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46)
-    return "an ELF file (a vmcore or a vmlinux?), not a text log";
+    return "an ELF file (a vmcore? give its file name: kdx oops VMCORE), not a text log";
   if (head.subarray(0, 8).toString("latin1") === "KDUMP   ")
-    return "a kdump-compressed vmcore, not a text log";
+    return "a kdump-compressed vmcore: give its file name (kdx oops VMCORE) to read the log inside";
   if (head.subarray(0, 12).toString("latin1") === "makedumpfile")
-    return "a makedumpfile flattened vmcore, not a text log";
+    return "a makedumpfile flattened vmcore: give its file name (kdx oops VMCORE) to read the log inside";
   if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b)
     return "gzip-compressed: decompress it first (zcat FILE | kdx oops -)";
   if (head.length >= 6 && head.subarray(0, 6).toString("latin1") === "\xfd7zXZ\x00")
