@@ -2,6 +2,8 @@
  * npm run bench: performance goals live here, not in tests.
  * - kdx oops: parsing throughput over a ≥100 MB console log assembled from the fixtures
  *   (goal ≥ 100 MB/s), and peak memory at two sizes (must not grow with the input).
+ * - dumps: kdx dmesg against makedumpfile --dump-dmesg on the same files (goal: faster), reading every
+ *   page of each format (MB/s of memory delivered), and peak memory on sparse ELF dumps of growing size.
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -63,22 +65,32 @@ function runWorker(file: string): { bytes: number; seconds: number; reports: num
   return JSON.parse(out);
 }
 
-const dir = mkdtempSync(join(tmpdir(), "kdx-bench-"));
-try {
+function oopsBench(dir: string): void {
   console.log("kdx oops — report reader over a console log assembled from the fixtures");
-  const rows: string[] = [];
   for (const mb of [100, 300]) {
     const file = join(dir, `console-${mb}.log`);
     assembleLog(file, mb);
     const best = [runWorker(file), runWorker(file)].sort((a, b) => a.seconds - b.seconds)[0];
     const mbps = best.bytes / 1e6 / best.seconds;
-    rows.push(
+    console.log(
       `  ${String(Math.round(best.bytes / 1e6)).padStart(4)} MB: ${mbps.toFixed(0).padStart(5)} MB/s  ` +
         `${best.reports} reports  peak RSS ${(best.maxRssKb / 1024).toFixed(0)} MB` +
         `  (goal ≥ 100 MB/s: ${mbps >= 100 ? "met" : "NOT met"})`,
     );
-    console.log(rows.at(-1));
     rmSync(file);
+  }
+}
+
+const oopsOnly = process.argv.includes("--oops");
+const dumpsOnly = process.argv.includes("--dumps");
+// bin/kdx runs the bundle only when it is fresh: build it so whole-command timings measure what users run.
+execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+const dir = mkdtempSync(join(tmpdir(), "kdx-bench-"));
+try {
+  if (!dumpsOnly) oopsBench(dir);
+  if (!oopsOnly) {
+    const { dumpBench } = await import("./dumps.ts");
+    dumpBench(dir);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

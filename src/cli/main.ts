@@ -1,10 +1,6 @@
 /** kdx's command line: dispatch to one command, and turn errors into one clear line. */
 
 import { KdxError } from "../util/errors.ts";
-import { HELP as DMESG_HELP, dmesgCommand } from "./commands/dmesg.ts";
-import { HELP as INFO_HELP, infoCommand } from "./commands/info.ts";
-import { HELP as LOG_HELP, logCommand } from "./commands/log.ts";
-import { HELP as OOPS_HELP, oopsCommand } from "./commands/oops.ts";
 
 const USAGE = `usage: kdx <command> [options]
 
@@ -19,30 +15,49 @@ commands:
 Run "kdx help oops" for a command's options.
 `;
 
-const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
-  oops: { help: OOPS_HELP, run: (argv) => oopsCommand(argv, process.stdout) },
-  info: { help: INFO_HELP, run: (argv) => infoCommand(argv, process.stdout) },
-  log: { help: LOG_HELP, run: (argv) => logCommand(argv, process.stdout) },
-  dmesg: { help: DMESG_HELP, run: (argv) => dmesgCommand(argv, process.stdout) },
+interface Command {
+  HELP: string;
+  run(argv: string[], out: NodeJS.WritableStream): Promise<number>;
+}
+
+// Each command loads only what it needs: a dmesg extraction never pays for the x86 decoder.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  oops: async () => {
+    const m = await import("./commands/oops.ts");
+    return { HELP: m.HELP, run: m.oopsCommand };
+  },
+  info: async () => {
+    const m = await import("./commands/info.ts");
+    return { HELP: m.HELP, run: m.infoCommand };
+  },
+  log: async () => {
+    const m = await import("./commands/log.ts");
+    return { HELP: m.HELP, run: m.logCommand };
+  },
+  dmesg: async () => {
+    const m = await import("./commands/dmesg.ts");
+    return { HELP: m.HELP, run: m.dmesgCommand };
+  },
 };
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
-    const topic = rest[0] && COMMANDS[rest[0]];
-    process.stdout.write(topic ? topic.help : USAGE);
+    const topic = rest[0] ? COMMANDS[rest[0]] : undefined;
+    process.stdout.write(topic ? (await topic()).HELP : USAGE);
     return 0;
   }
-  const command = COMMANDS[cmd];
-  if (!command) {
+  const load = COMMANDS[cmd];
+  if (!load) {
     process.stderr.write(`kdx: unknown command "${cmd}"\n${USAGE}`);
     return 2;
   }
+  const command = await load();
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(command.help);
+    process.stdout.write(command.HELP);
     return 0;
   }
-  return command.run(rest);
+  return command.run(rest, process.stdout);
 }
 
 // A closed pipe (kdx oops log | head) is not an error.

@@ -1,14 +1,15 @@
 /** Open a dump by what its first bytes say it is, never by its name. */
 import { cstring } from "../util/bytes.ts";
 import { FormatError } from "../util/errors.ts";
-import type { ByteSource } from "./byte-source.ts";
+import { BlockCachedSource, type ByteSource } from "./byte-source.ts";
 import type { Codecs } from "./codecs/index.ts";
 import { ElfCore, isElf } from "./elf-core.ts";
 import { FlattenedSource, isFlattened } from "./flattened.ts";
 import { isKdumpCompressed, KdumpCompressed } from "./kdump-compressed.ts";
 import type { Dump } from "./physical-memory.ts";
 
-export function openDump(src: ByteSource, codecs: Codecs): Dump {
+export function openDump(file: ByteSource, codecs: Codecs): Dump {
+  const src = new BlockCachedSource(file);
   const head = src.read(0, 64);
   if (isElf(head)) return new ElfCore(src);
   if (isKdumpCompressed(head)) return new KdumpCompressed(src, codecs);
