@@ -19,6 +19,8 @@ export interface Resolved {
   address: bigint;
 }
 
+const KERNEL_HALF = 0xffff800000000000n;
+
 /** Symbol types that name code: where return addresses and RIPs land. */
 const TEXT = /^[TtWw]$/;
 
@@ -45,7 +47,13 @@ export class SymbolTable {
   relocated(delta: bigint): SymbolTable {
     if (delta === 0n) return this;
     return new SymbolTable(
-      this.sorted.map((s) => (s.module ? s : { ...s, address: s.address + delta })),
+      // Only the kernel image moves: module symbols are already runtime addresses, and per-CPU symbols
+      // (offsets into each CPU's area, listed near 0) and absolute ones do not move.
+      this.sorted.map((s) =>
+        s.module || s.type === "A" || s.type === "a" || s.address < KERNEL_HALF
+          ? s
+          : { ...s, address: s.address + delta },
+      ),
       this.source,
     );
   }

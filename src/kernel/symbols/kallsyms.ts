@@ -1,0 +1,85 @@
+/**
+ * The kernel's own symbol table, decoded from its memory (kernel/kallsyms.c): names compressed with a
+ * 256-entry token table, addresses as 32-bit offsets from kallsyms_relative_base (with
+ * KALLSYMS_ABSOLUTE_PERCPU, non-negative offsets are absolute per-CPU addresses, negative ones count down
+ * from the base). VMCOREINFO names the tables on kernels that export them (upstream 6.x, and Debian's and
+ * RHEL's backports), so no vmlinux or System.map is needed.
+ */
+import { KdxError } from "../../util/errors.ts";
+import type { Kernel } from "../kernel.ts";
+import { type Symbol, SymbolTable } from "./symbol-table.ts";
+
+const MAX_SYMS = 4_000_000;
+const CHUNK = 64 * 1024;
+
+export function hasKallsyms(kernel: Kernel): boolean {
+  const vi = kernel.vmcoreinfo;
+  return [
+    "kallsyms_names",
+    "kallsyms_num_syms",
+    "kallsyms_token_table",
+    "kallsyms_token_index",
+    "kallsyms_offsets",
+    "kallsyms_relative_base",
+  ].every((s) => vi.symbol(s) !== undefined);
+}
+
+export function readKallsyms(kernel: Kernel): SymbolTable {
+  const vi = kernel.vmcoreinfo;
+  const at = (s: string) => vi.needSymbol(s);
+  const num = kernel.readU32(at("kallsyms_num_syms"));
+  if (num === 0 || num > MAX_SYMS)
+    throw new KdxError(`kallsyms_num_syms is ${num}: the kallsyms tables look damaged`);
+
+  // 256 tokens: their offsets (u16) into the table of NUL-terminated strings.
+  const indexBytes = kernel.read(at("kallsyms_token_index"), 512);
+  const tableVa = at("kallsyms_token_table");
+  const span = Number(at("kallsyms_token_index") - tableVa);
+  const table = kernel.read(tableVa, span > 0 && span < 1 << 16 ? span : 8192);
+  const tokens: string[] = [];
+  for (let i = 0; i < 256; i++) {
+    const off = indexBytes[2 * i] | (indexBytes[2 * i + 1] << 8);
+    let end = off;
+    while (end < table.length && table[end] !== 0) end++;
+    tokens.push(String.fromCharCode(...table.subarray(off, end)));
+  }
+
+  const offsetsVa = at("kallsyms_offsets");
+  const offsets = kernel.read(offsetsVa, num * 4);
+  const odv = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
+  const base = kernel.readU64(at("kallsyms_relative_base"));
+  let absolutePercpu = false;
+  for (let i = 0; i < num && !absolutePercpu; i++) if (odv.getInt32(i * 4, true) < 0) absolutePercpu = true;
+
+  // The names stream, read in chunks as it is decoded (its length is not recorded).
+  const namesVa = at("kallsyms_names");
+  let chunk = new Uint8Array(0);
+  let chunkAt = 0;
+  let pos = 0;
+  const byte = (): number => {
+    if (pos >= chunkAt + chunk.length) {
+      chunkAt = pos;
+      chunk = kernel.read(namesVa + BigInt(pos), CHUNK);
+    }
+    return chunk[pos++ - chunkAt];
+  };
+
+  const syms: Symbol[] = new Array(num);
+  for (let i = 0; i < num; i++) {
+    let len = byte();
+    // Since 6.1, names over 127 bytes take a second length byte (ULEB128).
+    if (len & 0x80) len = (len & 0x7f) | (byte() << 7);
+    let name = "";
+    for (let k = 0; k < len; k++) name += tokens[byte()];
+    const off = odv.getInt32(i * 4, true);
+    const address = absolutePercpu
+      ? off >= 0
+        ? BigInt(off)
+        : base - 1n - BigInt(off)
+      : base + BigInt(odv.getUint32(i * 4, true));
+    if (name.length < 2)
+      throw new KdxError(`kallsyms entry ${i} decodes to "${name}": the tables look damaged`);
+    syms[i] = { type: name[0], name: name.slice(1), address };
+  }
+  return new SymbolTable(syms, "kallsyms in the dump");
+}
