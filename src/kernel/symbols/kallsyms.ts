@@ -53,7 +53,7 @@ export function readKallsyms(kernel: Kernel): SymbolTable {
 
   // The names stream, read in chunks as it is decoded (its length is not recorded).
   const namesVa = at("kallsyms_names");
-  let chunk = new Uint8Array(0);
+  let chunk: Uint8Array = new Uint8Array(0);
   let chunkAt = 0;
   let pos = 0;
   const byte = (): number => {
