@@ -5,12 +5,18 @@
 import type { Dump } from "../dump/physical-memory.ts";
 import { cstring, latin1 } from "../util/bytes.ts";
 import { KdxError } from "../util/errors.ts";
+import { readKallsyms } from "./symbols/kallsyms.ts";
+import type { SymbolTable } from "./symbols/symbol-table.ts";
+import type { Btf } from "./types/btf.ts";
+import { readKernelBtf } from "./types/find-btf.ts";
 import { VmcoreInfo } from "./vmcoreinfo.ts";
 import { X86_64AddressSpace } from "./x86_64/address-space.ts";
 
 export class Kernel {
   readonly vmcoreinfo: VmcoreInfo;
   readonly mm: X86_64AddressSpace;
+  private symbolTable: SymbolTable | undefined;
+  private btfTypes: Btf | undefined;
 
   constructor(readonly dump: Dump) {
     if (!dump.vmcoreinfo)
@@ -21,6 +27,29 @@ export class Kernel {
       );
     this.vmcoreinfo = new VmcoreInfo(dump.vmcoreinfo);
     this.mm = new X86_64AddressSpace(dump.memory, this.vmcoreinfo, { physBase: dump.physBase });
+  }
+
+  /** The kernel's symbols: kallsyms from its memory unless a table was given (System.map, vmlinux). */
+  get symbols(): SymbolTable {
+    this.symbolTable ??= readKallsyms(this);
+    return this.symbolTable;
+  }
+
+  useSymbols(table: SymbolTable): void {
+    this.symbolTable = table;
+  }
+
+  /** The kernel's types, from the BTF in its own image. */
+  get btf(): Btf {
+    this.btfTypes ??= readKernelBtf(this, this.symbols);
+    return this.btfTypes;
+  }
+
+  /** Address of a kernel symbol, or an error naming it. */
+  symbol(name: string): bigint {
+    const s = this.symbols.lookup(name);
+    if (!s) throw new KdxError(`the kernel has no symbol ${name} (symbols from ${this.symbols.source})`);
+    return s.address;
   }
 
   get release(): string | undefined {

@@ -1,0 +1,295 @@
+/**
+ * BTF, the kernel's compact type information (include/uapi/linux/btf.h): every struct, union, enum,
+ * typedef and pointer of the kernel, carried in its own image (.BTF, between __start_BTF and __stop_BTF)
+ * on every mainstream kernel since about 5.x. Parsed once into arrays; names indexed for lookup.
+ */
+import { KdxError } from "../../util/errors.ts";
+
+export const BTF_KINDS = [
+  "void",
+  "int",
+  "ptr",
+  "array",
+  "struct",
+  "union",
+  "enum",
+  "fwd",
+  "typedef",
+  "volatile",
+  "const",
+  "restrict",
+  "func",
+  "func_proto",
+  "var",
+  "datasec",
+  "float",
+  "decl_tag",
+  "type_tag",
+  "enum64",
+] as const;
+export type BtfKind = (typeof BTF_KINDS)[number];
+
+export interface BtfMember {
+  name: string;
+  type: number;
+  /** Offset from the start of the struct, in bits. */
+  bitOffset: number;
+  /** Width of a bitfield, 0 for a whole member. */
+  bitSize: number;
+}
+
+export interface BtfType {
+  id: number;
+  kind: BtfKind;
+  name: string;
+  /** Byte size for int, struct, union, enum, float, datasec. */
+  size?: number;
+  /** The referenced type for ptr, typedef, qualifiers, func, var, decl_tag. */
+  type?: number;
+  members?: BtfMember[];
+  enumerators?: { name: string; value: bigint }[];
+  array?: { type: number; indexType: number; length: number };
+  int?: { signed: boolean; char: boolean; bool: boolean; bitOffset: number; bits: number };
+  params?: { name: string; type: number }[];
+}
+
+export class BtfError extends KdxError {
+  override name = "BtfError";
+}
+
+const MAGIC = 0xeb9f;
+
+export class Btf {
+  private readonly types: BtfType[] = [{ id: 0, kind: "void", name: "void" }];
+  private readonly byName = new Map<string, number[]>();
+
+  constructor(data: Uint8Array, source: string) {
+    if (data.length < 24) throw new BtfError(`${source}: ${data.length} bytes is too short for BTF`);
+    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (dv.getUint16(0, true) !== MAGIC) throw new BtfError(`${source}: no BTF magic 0xeb9f`);
+    const hdrLen = dv.getUint32(4, true);
+    const typeOff = hdrLen + dv.getUint32(8, true);
+    const typeLen = dv.getUint32(12, true);
+    const strOff = hdrLen + dv.getUint32(16, true);
+    const strLen = dv.getUint32(20, true);
+    if (typeOff + typeLen > data.length || strOff + strLen > data.length)
+      throw new BtfError(`${source}: BTF sections run past its ${data.length} bytes`);
+    const decoder = new TextDecoder();
+    const str = (off: number): string => {
+      if (off >= strLen) throw new BtfError(`${source}: string offset ${off} outside the string section`);
+      let end = strOff + off;
+      while (end < strOff + strLen && data[end] !== 0) end++;
+      return decoder.decode(data.subarray(strOff + off, end));
+    };
+    let p = typeOff;
+    const end = typeOff + typeLen;
+    const u32 = (at: number) => {
+      if (at + 4 > end) throw new BtfError(`${source}: type ${this.types.length} runs past the type section`);
+      return dv.getUint32(at, true);
+    };
+    while (p < end) {
+      const id = this.types.length;
+      const info = u32(p + 4);
+      const kindNo = (info >>> 24) & 0x1f;
+      const kind = BTF_KINDS[kindNo];
+      if (!kind || kindNo === 0) throw new BtfError(`${source}: type ${id} has unknown kind ${kindNo}`);
+      const vlen = info & 0xffff;
+      const kindFlag = info >>> 31 === 1;
+      const t: BtfType = { id, kind, name: str(u32(p)) };
+      const sizeOrType = u32(p + 8);
+      p += 12;
+      switch (kind) {
+        case "int": {
+          const e = u32(p);
+          p += 4;
+          t.size = sizeOrType;
+          const enc = (e >>> 24) & 0xf;
+          t.int = {
+            signed: (enc & 1) !== 0,
+            char: (enc & 2) !== 0,
+            bool: (enc & 4) !== 0,
+            bitOffset: (e >>> 16) & 0xff,
+            bits: e & 0xff,
+          };
+          break;
+        }
+        case "array":
+          t.array = { type: u32(p), indexType: u32(p + 4), length: u32(p + 8) };
+          p += 12;
+          break;
+        case "struct":
+        case "union":
+          t.size = sizeOrType;
+          t.members = [];
+          for (let i = 0; i < vlen; i++, p += 12) {
+            const off = u32(p + 8);
+            t.members.push({
+              name: str(u32(p)),
+              type: u32(p + 4),
+              bitOffset: kindFlag ? off & 0xffffff : off,
+              bitSize: kindFlag ? off >>> 24 : 0,
+            });
+          }
+          break;
+        case "enum":
+          t.size = sizeOrType;
+          t.enumerators = [];
+          for (let i = 0; i < vlen; i++, p += 8) {
+            const v = u32(p + 4);
+            t.enumerators.push({ name: str(u32(p)), value: BigInt(kindFlag ? v : v | 0) });
+          }
+          break;
+        case "enum64":
+          t.size = sizeOrType;
+          t.enumerators = [];
+          for (let i = 0; i < vlen; i++, p += 12) {
+            const v = (BigInt(u32(p + 8)) << 32n) | BigInt(u32(p + 4));
+            t.enumerators.push({ name: str(u32(p)), value: kindFlag ? v : BigInt.asIntN(64, v) });
+          }
+          break;
+        case "func_proto":
+          t.type = sizeOrType;
+          t.params = [];
+          for (let i = 0; i < vlen; i++, p += 8) t.params.push({ name: str(u32(p)), type: u32(p + 4) });
+          break;
+        case "var":
+          t.type = sizeOrType;
+          p += 4;
+          break;
+        case "datasec":
+          t.size = sizeOrType;
+          p += 12 * vlen;
+          break;
+        case "decl_tag":
+          t.type = sizeOrType;
+          p += 4;
+          break;
+        case "float":
+          t.size = sizeOrType;
+          break;
+        default:
+          // ptr, fwd, typedef, volatile, const, restrict, func, type_tag: a reference and nothing more.
+          t.type = sizeOrType;
+      }
+      this.types.push(t);
+      if (t.name) {
+        const ids = this.byName.get(t.name);
+        if (ids) ids.push(id);
+        else this.byName.set(t.name, [id]);
+      }
+    }
+    if (this.types.length < 2) throw new BtfError(`${source}: BTF with no types`);
+  }
+
+  get count(): number {
+    return this.types.length;
+  }
+
+  type(id: number): BtfType {
+    const t = this.types[id];
+    if (!t) throw new BtfError(`no BTF type ${id}`);
+    return t;
+  }
+
+  /** A named type, preferring a complete definition (a struct over its forward declaration). */
+  find(name: string, kind?: BtfKind): BtfType | undefined {
+    const ids = this.byName.get(name);
+    if (!ids) return undefined;
+    let best: BtfType | undefined;
+    for (const id of ids) {
+      const t = this.types[id];
+      if (kind && t.kind !== kind) continue;
+      if (t.kind === "fwd" && best) continue;
+      if (!best || best.kind === "fwd") best = t;
+    }
+    return best;
+  }
+
+  /** Through typedefs and qualifiers to the type that has a shape. */
+  resolve(id: number): BtfType {
+    let t = this.type(id);
+    for (let guard = 0; guard < 64; guard++) {
+      if (!["typedef", "volatile", "const", "restrict", "type_tag"].includes(t.kind)) return t;
+      t = this.type(t.type ?? 0);
+    }
+    throw new BtfError(`BTF type ${id}: a typedef loop`);
+  }
+
+  sizeof(id: number): number {
+    const t = this.resolve(id);
+    if (t.kind === "ptr") return 8;
+    if (t.kind === "array") return t.array!.length * this.sizeof(t.array!.type);
+    if (t.size !== undefined) return t.size;
+    throw new BtfError(`${this.typeName(id)} has no size`);
+  }
+
+  /**
+   * A member by path ("se.exec_start", "thread_info.cpu"), looking into anonymous structs and unions as C
+   * does: the bit offset from the start of `structId` and the member's type.
+   */
+  member(structId: number, path: string): { bitOffset: number; bitSize: number; type: number } {
+    let t = this.resolve(structId);
+    let bitOffset = 0;
+    let found: BtfMember | undefined;
+    for (const part of path.split(".")) {
+      if (t.kind !== "struct" && t.kind !== "union")
+        throw new BtfError(`${this.typeName(t.id)} has no members (looking for ${part})`);
+      const hit = this.findMember(t, part);
+      if (!hit) throw new BtfError(`${this.typeName(t.id)} has no member ${part}`);
+      bitOffset += hit.bitOffset;
+      found = hit.member;
+      t = this.resolve(found.type);
+    }
+    return { bitOffset, bitSize: found!.bitSize, type: found!.type };
+  }
+
+  private findMember(t: BtfType, name: string): { member: BtfMember; bitOffset: number } | undefined {
+    for (const m of t.members ?? []) {
+      if (m.name === name) return { member: m, bitOffset: m.bitOffset };
+      if (!m.name) {
+        const inner = this.resolve(m.type);
+        if (inner.kind === "struct" || inner.kind === "union") {
+          const hit = this.findMember(inner, name);
+          if (hit) return { member: hit.member, bitOffset: m.bitOffset + hit.bitOffset };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Byte offset of a (non-bitfield) member. */
+  offsetof(structName: string, path: string): number {
+    const s = this.find(structName, "struct") ?? this.find(structName, "union");
+    if (!s) throw new BtfError(`BTF has no struct ${structName}`);
+    return this.member(s.id, path).bitOffset / 8;
+  }
+
+  /** The type as C spells it: "struct task_struct *", "char [16]", "unsigned int". */
+  typeName(id: number): string {
+    const t = this.type(id);
+    switch (t.kind) {
+      case "void":
+        return "void";
+      case "ptr":
+        return `${this.typeName(t.type ?? 0)} *`;
+      case "array":
+        return `${this.typeName(t.array!.type)} [${t.array!.length}]`;
+      case "struct":
+      case "union":
+      case "enum":
+        return `${t.kind} ${t.name || "{...}"}`;
+      case "enum64":
+        return `enum ${t.name || "{...}"}`;
+      case "fwd":
+        return `struct ${t.name}`;
+      case "const":
+      case "volatile":
+      case "restrict":
+        return `${t.kind} ${this.typeName(t.type ?? 0)}`;
+      case "func_proto":
+        return `${this.typeName(t.type ?? 0)} (*)(${(t.params ?? []).map((p) => this.typeName(p.type)).join(", ")})`;
+      default:
+        return t.name || t.kind;
+    }
+  }
+}
