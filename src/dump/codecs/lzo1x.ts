@@ -25,7 +25,7 @@ export function lzo1xDecompress(src: Uint8Array, outSize: number): Uint8Array {
     t = src[ip++] - 17;
     if (ip + t > n || t > outSize) throw new LzoError("input overrun");
     for (let i = 0; i < t; i++) out[op++] = src[ip++];
-    state = t < 4 ? t : 4;
+    state = Math.min(t, 4);
   }
   for (;;) {
     if (ip >= n) throw new LzoError("input overrun");

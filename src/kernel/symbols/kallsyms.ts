@@ -7,7 +7,7 @@
  */
 import { KdxError } from "../../util/errors.ts";
 import type { Kernel } from "../kernel.ts";
-import { type Symbol, SymbolTable } from "./symbol-table.ts";
+import { type Symbol as KernelSymbol, SymbolTable } from "./symbol-table.ts";
 
 const MAX_SYMS = 4_000_000;
 const CHUNK = 64 * 1024;
@@ -64,7 +64,7 @@ export function readKallsyms(kernel: Kernel): SymbolTable {
     return chunk[pos++ - chunkAt];
   };
 
-  const syms: Symbol[] = new Array(num);
+  const syms: KernelSymbol[] = new Array(num);
   for (let i = 0; i < num; i++) {
     let len = byte();
     // Since 6.1, names over 127 bytes take a second length byte (ULEB128).
