@@ -1,6 +1,7 @@
 /** Read a log file (or stdin) in chunks, refusing what is clearly not text. */
 import { createReadStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
+import { describeFsError } from "../../platform/node/file-source.ts";
 import { FormatError } from "../../util/errors.ts";
 
 const CHUNK = 1 << 20;
@@ -46,16 +47,7 @@ export async function readTextChunks(path: string, onText: (s: string) => void):
     }
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    const what =
-      err.code === "ENOENT"
-        ? "no such file"
-        : err.code === "EISDIR"
-          ? "is a directory"
-          : err.code === "EACCES"
-            ? "permission denied"
-            : err.message;
-    throw new FormatError(path, what);
+    throw new FormatError(path, describeFsError(e));
   } finally {
     if (path !== "-") (stream as ReturnType<typeof createReadStream>).destroy();
   }

@@ -3,6 +3,18 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { ByteSource } from "../../dump/byte-source.ts";
 import { FormatError } from "../../util/errors.ts";
 
+const FS_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EISDIR: "is a directory",
+  EACCES: "permission denied",
+};
+
+/** A file-system error in the words a user expects ("no such file"), not Node's. */
+export function describeFsError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return (err.code && FS_ERRORS[err.code]) || err.message;
+}
+
 export class FileSource implements ByteSource {
   readonly size: number;
   private fd: number | undefined;
@@ -15,16 +27,7 @@ export class FileSource implements ByteSource {
       this.size = st.size;
     } catch (e) {
       if (this.fd !== undefined) closeSync(this.fd);
-      const err = e as NodeJS.ErrnoException;
-      const what =
-        err.code === "ENOENT"
-          ? "no such file"
-          : err.code === "EISDIR"
-            ? "is a directory"
-            : err.code === "EACCES"
-              ? "permission denied"
-              : err.message;
-      throw new FormatError(name, what);
+      throw new FormatError(name, describeFsError(e));
     }
   }
 
