@@ -10,6 +10,7 @@ commands:
   info DUMP          what a dump is: format, compression, dump level, memory, CPUs, release, VMCOREINFO
   log DUMP           the kernel log of a dump, as crash's "log" prints it
   dmesg DUMP [OUT]   the kernel log of a dump, exactly as makedumpfile --dump-dmesg writes it
+  ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
   help [COMMAND]     this text, or a command's
 
 Run "kdx help oops" for a command's options.
@@ -33,6 +34,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   log: async () => {
     const m = await import("./commands/log.ts");
     return { HELP: m.HELP, run: m.logCommand };
+  },
+  ps: async () => {
+    const m = await import("./commands/ps.ts");
+    return { HELP: m.HELP, run: m.psCommand };
   },
   dmesg: async () => {
     const m = await import("./commands/dmesg.ts");
