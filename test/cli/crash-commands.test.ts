@@ -1,4 +1,4 @@
-/** `kdx ps` with nothing but the dump prints exactly what crash's `ps` printed, on every fixture dump. */
+/** kdx ps and kdx mod with nothing but the dump print exactly what crash printed, on every fixture dump. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,3 +23,11 @@ test("kdx ps --json: the panic task of the kdump capture", () => {
   assert.equal(sh.active, true);
   assert.equal(sh.task, `0x${(d.manifest.crash as unknown as { bt_task: string }).bt_task}`);
 });
+
+for (const d of fixtureDumps()) {
+  test(`${d.id}: kdx mod = crash mod`, () => {
+    const r = kdx(["mod", d.path]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, readFileSync(join(d.oracles, "crash-mod.txt"), "utf8"));
+  });
+}
