@@ -10,6 +10,7 @@ commands:
   info DUMP          what a dump is: format, compression, dump level, memory, CPUs, release, VMCOREINFO
   log DUMP           the kernel log of a dump, as crash's "log" prints it
   dmesg DUMP [OUT]   the kernel log of a dump, exactly as makedumpfile --dump-dmesg writes it
+  sys DUMP           the machine at a glance, as crash's "sys" prints it (from the dump alone)
   mod DUMP           the loaded modules, as crash's "mod" lists them
   ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
   help [COMMAND]     this text, or a command's
@@ -35,6 +36,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   log: async () => {
     const m = await import("./commands/log.ts");
     return { HELP: m.HELP, run: m.logCommand };
+  },
+  sys: async () => {
+    const m = await import("./commands/sys.ts");
+    return { HELP: m.HELP, run: m.sysCommand };
   },
   mod: async () => {
     const m = await import("./commands/mod.ts");

@@ -31,3 +31,33 @@ for (const d of fixtureDumps()) {
     assert.equal(r.stdout, readFileSync(join(d.oracles, "crash-mod.txt"), "utf8"));
   });
 }
+
+/** crash's sys as field → value. */
+function sysFields(text: string): Map<string, string> {
+  return new Map(
+    text
+      .split("\n")
+      .filter((l) => l.includes(": "))
+      .map((l) => [l.slice(0, l.indexOf(": ")).trim(), l.slice(l.indexOf(": ") + 2)]),
+  );
+}
+
+for (const d of fixtureDumps()) {
+  test(`${d.id}: kdx sys = crash sys, field by field`, () => {
+    const r = kdx(["sys", d.path]);
+    assert.equal(r.status, 0, r.stderr);
+    const got = sysFields(r.stdout);
+    const want = sysFields(readFileSync(join(d.oracles, "crash-sys.txt"), "utf8"));
+    assert.deepEqual([...got.keys()], [...want.keys()]);
+    for (const [k, v] of want) {
+      if (k === "KERNEL") {
+        // crash names its vmlinux; kdx has none and says where symbols and types came from.
+        assert.equal(got.get(k)!.endsWith("[TAINTED]"), v.endsWith("[TAINTED]"));
+        assert.match(got.get(k)!, /kallsyms and BTF from the dump/);
+      } else if (k === "DUMPFILE") {
+        // The fixture's name differs (xz dumps are decompressed under another); the partial-dump flag may not.
+        assert.equal(got.get(k)!.endsWith("[PARTIAL DUMP]"), v.endsWith("[PARTIAL DUMP]"), v);
+      } else assert.equal(got.get(k), v, k);
+    }
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * What crash's `sys` says of the dead machine, read from the dump alone: the clock (timekeeper), uptime
+ * (jiffies and HZ), load average, CPUs online, the uts name, memory, taint, and the panic message.
+ */
+import type { Kernel } from "../kernel/kernel.ts";
+import { cstring } from "../util/bytes.ts";
+import { nodePages, psRows } from "./tasks.ts";
+
+export interface SystemInfo {
+  cpus: number;
+  offline: number;
+  /** Seconds since the epoch, from the timekeeper at the crash. */
+  date: number;
+  uptimeSeconds: number;
+  loadAverage: [string, string, string];
+  tasks: number;
+  nodename: string;
+  release: string;
+  version: string;
+  machine: string;
+  mhz: number;
+  memoryBytes: number;
+  tainted: boolean;
+  taintMask: bigint;
+  panic: string | undefined;
+}
+
+const FSHIFT = 11n;
+
+function bits(b: Uint8Array): number {
+  let n = 0;
+  for (const x of b) for (let v = x; v; v &= v - 1) n++;
+  return n;
+}
+
+/** The panic message from the log, as crash picks it: the last line that is a "Kernel panic" (not its end marker). */
+export function panicMessage(lines: string[]): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i].trim();
+    if (line.startsWith("Kernel panic - not syncing")) return line;
+  }
+  return undefined;
+}
+
+export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
+  const btf = kernel.btf;
+  const u64 = (s: string, off = 0n) => kernel.readU64(kernel.symbol(s) + off);
+
+  // tk_core is { seqcount_raw_spinlock_t seq; struct timekeeper timekeeper; }, not in BTF (only per-CPU
+  // variables are); the timekeeper follows the seqcount at 8-byte alignment.
+  const seqSize = btf.sizeof(btf.find("seqcount_raw_spinlock_t")!.id);
+  const tkOff = BigInt((seqSize + 7) & ~7) + BigInt(btf.offsetof("timekeeper", "xtime_sec"));
+  const date = Number(u64("tk_core", tkOff));
+
+  const hz = Math.round(1e9 / Number(u64("tick_nsec")));
+  const initialJiffies = BigInt.asUintN(32, BigInt(-300 * hz));
+  const uptimeSeconds = Number((u64("jiffies_64") - initialJiffies) / BigInt(hz));
+
+  const load = [0n, 1n, 2n].map((i) => {
+    // Rounded as /proc/loadavg rounds it: + FIXED_1/200 before splitting.
+    const v = u64("avenrun", i * 8n) + (1n << FSHIFT) / 200n;
+    return `${v >> FSHIFT}.${(((v & ((1n << FSHIFT) - 1n)) * 100n) >> FSHIFT).toString().padStart(2, "0")}`;
+  }) as [string, string, string];
+
+  const nrCpus = kernel.readU32(kernel.symbol("nr_cpu_ids"));
+  const maskBytes = Math.ceil(nrCpus / 8);
+  const online = bits(kernel.read(kernel.symbol("__cpu_online_mask"), maskBytes));
+  const present = bits(kernel.read(kernel.symbol("__cpu_present_mask"), maskBytes));
+
+  const uts = kernel.read(
+    kernel.symbol("init_uts_ns") +
+      BigInt(kernel.vmcoreinfo.offset("uts_namespace.name") ?? btf.offsetof("uts_namespace", "name")),
+    6 * 65,
+  );
+  const field = (i: number) => cstring(uts, i * 65, 65);
+  const taintMask = u64("tainted_mask");
+
+  return {
+    cpus: present,
+    offline: present - online,
+    date,
+    uptimeSeconds,
+    loadAverage: load,
+    tasks: psRows(kernel).length,
+    nodename: field(1),
+    release: field(2),
+    version: field(3),
+    machine: field(4),
+    mhz: Math.floor(kernel.readU32(kernel.symbol("cpu_khz")) / 1000),
+    memoryBytes: nodePages(kernel, "node_present_pages") * 4096,
+    tainted: taintMask !== 0n,
+    taintMask,
+    panic: panicMessage(logLines),
+  };
+}

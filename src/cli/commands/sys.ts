@@ -1,0 +1,77 @@
+/** `kdx sys DUMP`: crash's system banner, from the dump alone. */
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { ctimeUtc, formatCrashLog } from "../../analysis/printk/format.ts";
+import { readKernelLog } from "../../analysis/printk/index.ts";
+import { type SystemInfo, systemInfo } from "../../analysis/system.ts";
+import { UsageError } from "../../util/errors.ts";
+import { openKernel } from "../io/dump-input.ts";
+
+export const HELP = `usage: kdx sys [--json] DUMP
+
+The dead machine at a glance, as crash's "sys" prints it: CPUs, date, uptime,
+load average, tasks, uname, memory, the panic message.
+`;
+
+const hms = (s: number) =>
+  [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
+    .map((n) => String(n).padStart(2, "0"))
+    .join(":");
+
+/** crash's sizes: "127.5 MB", "3.9 GB". */
+function size(bytes: number): string {
+  const mb = bytes / 2 ** 20;
+  return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${mb.toFixed(1)} MB`;
+}
+
+/** crash's date: ctime with the zone, "Wed Nov 25 02:56:26 UTC 2026". */
+function date(sec: number): string {
+  const c = ctimeUtc(sec);
+  return `${c.slice(0, 19)} UTC${c.slice(19)}`;
+}
+
+export function renderSys(s: SystemInfo, dumpfile: string, partial: boolean, kernelFrom: string): string {
+  const row = (k: string, v: string) => `${k.padStart(12)}: ${v}`;
+  return `${[
+    row("KERNEL", `${kernelFrom}${s.tainted ? "  [TAINTED]" : ""}`),
+    row("DUMPFILE", `${dumpfile}${partial ? "  [PARTIAL DUMP]" : ""}`),
+    row("CPUS", `${s.cpus}${s.offline ? ` [OFFLINE: ${s.offline}]` : ""}`),
+    row("DATE", date(s.date)),
+    row("UPTIME", hms(s.uptimeSeconds)),
+    row("LOAD AVERAGE", s.loadAverage.join(", ")),
+    row("TASKS", String(s.tasks)),
+    row("NODENAME", s.nodename),
+    row("RELEASE", s.release),
+    row("VERSION", s.version),
+    row("MACHINE", `${s.machine}  (${s.mhz} Mhz)`),
+    row("MEMORY", size(s.memoryBytes)),
+    row("PANIC", s.panic ? `"${s.panic}"` : '""'),
+  ].join("\n")}\n`;
+}
+
+export async function sysCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: "boolean" } },
+  });
+  if (positionals.length !== 1) throw new UsageError("kdx sys takes one DUMP");
+  const { dump, kernel } = openKernel(positionals[0], "sys");
+  try {
+    const log = readKernelLog(kernel);
+    const lines = new TextDecoder().decode(formatCrashLog(log.records, { noTime: true })).split("\n");
+    const s = systemInfo(kernel, lines);
+    const partial = (dump.info.dumpLevel ?? 0) > 0;
+    if (values.json)
+      out.write(
+        `${JSON.stringify({ schema: "kdx.sys/1", ...s, taintMask: `0x${s.taintMask.toString(16)}`, dumpfile: positionals[0], partial, symbols: kernel.symbols.source })}\n`,
+      );
+    else
+      out.write(
+        renderSys(s, basename(positionals[0]), partial, "no vmlinux: kallsyms and BTF from the dump"),
+      );
+    return 0;
+  } finally {
+    dump.close();
+  }
+}
