@@ -11,6 +11,7 @@ commands:
   log DUMP           the kernel log of a dump, as crash's "log" prints it
   dmesg DUMP [OUT]   the kernel log of a dump, exactly as makedumpfile --dump-dmesg writes it
   sys DUMP           the machine at a glance, as crash's "sys" prints it (from the dump alone)
+  kmem -i DUMP       memory use, as crash's "kmem -i" prints it
   mod DUMP           the loaded modules, as crash's "mod" lists them
   ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
   help [COMMAND]     this text, or a command's
@@ -40,6 +41,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sys: async () => {
     const m = await import("./commands/sys.ts");
     return { HELP: m.HELP, run: m.sysCommand };
+  },
+  kmem: async () => {
+    const m = await import("./commands/kmem.ts");
+    return { HELP: m.HELP, run: m.kmemCommand };
   },
   mod: async () => {
     const m = await import("./commands/mod.ts");

@@ -1,4 +1,4 @@
-/** kdx ps and kdx mod with nothing but the dump print exactly what crash printed, on every fixture dump. */
+/** kdx ps, mod, sys and kmem -i with nothing but the dump print what crash printed, on every fixture dump. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -59,5 +59,13 @@ for (const d of fixtureDumps()) {
         assert.equal(got.get(k)!.endsWith("[PARTIAL DUMP]"), v.endsWith("[PARTIAL DUMP]"), v);
       } else assert.equal(got.get(k), v, k);
     }
+  });
+}
+
+for (const d of fixtureDumps()) {
+  test(`${d.id}: kdx kmem -i = crash kmem -i`, () => {
+    const r = kdx(["kmem", "-i", d.path]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, readFileSync(join(d.oracles, "crash-kmem-i.txt"), "utf8"));
   });
 }

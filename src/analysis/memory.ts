@@ -1,0 +1,134 @@
+/**
+ * crash's `kmem -i`: the kernel's own counters (totalram, vm_zone_stat / vm_node_stat by their BTF enum
+ * names, hugetlb, swap, overcommit), and the one figure crash counts itself — SHARED, pages mapped more than
+ * once (page refcount > 1, not reserved), from the struct pages in vmemmap.
+ */
+import type { Kernel } from "../kernel/kernel.ts";
+import { KdxError } from "../util/errors.ts";
+import { listForEach } from "./tasks.ts";
+
+export interface MemInfo {
+  totalPages: number;
+  freePages: number;
+  sharedPages: number;
+  bufferPages: number;
+  cachedPages: number;
+  slabPages: number;
+  hugeTotal: number;
+  hugeFree: number;
+  swapTotal: number;
+  swapFree: number;
+  commitLimit: number;
+  committed: number;
+}
+
+const i64 = (v: bigint) => Number(BigInt.asIntN(64, v));
+
+function stat(kernel: Kernel, array: string, enumName: string, item: string): number {
+  const e = kernel.btf.find(enumName, "enum")?.enumerators?.find((x) => x.name === item);
+  if (!e) return 0;
+  return i64(kernel.readU64(kernel.symbol(array) + e.value * 8n));
+}
+
+/** Pages with more than one reference that are not reserved, as crash's kmem -i counts SHARED. */
+export function sharedPages(kernel: Kernel): number {
+  const btf = kernel.btf;
+  const vi = kernel.vmcoreinfo;
+  const pageSize = BigInt(vi.size("page") ?? btf.find("page", "struct")!.size!);
+  const refOff = vi.offset("page._refcount") ?? btf.offsetof("page", "_refcount");
+  const reserved = btf.find("pageflags", "enum")?.enumerators?.find((e) => e.name === "PG_reserved")?.value;
+  if (reserved === undefined) throw new KdxError("BTF has no PG_reserved in enum pageflags");
+  const vmemmap = kernel.readU64(kernel.symbol("vmemmap_base"));
+  const maxPfn = Number(kernel.readU64(kernel.symbol("max_pfn")));
+  const CHUNK = 64;
+  let shared = 0;
+  for (let pfn = 0; pfn < maxPfn; pfn += CHUNK) {
+    const n = Math.min(CHUNK, maxPfn - pfn);
+    let buf: Uint8Array;
+    try {
+      buf = kernel.read(vmemmap + BigInt(pfn) * pageSize, n * Number(pageSize));
+    } catch (e) {
+      if (e instanceof KdxError) continue; // a hole in memory has no struct pages
+      throw e;
+    }
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (let i = 0; i < n; i++) {
+      const at = i * Number(pageSize);
+      if (dv.getInt32(at + refOff, true) > 1 && !((dv.getBigUint64(at, true) >> reserved) & 1n)) shared++;
+    }
+  }
+  return shared;
+}
+
+/** Pages cached for block devices (crash's BUFFERS): every bdev inode's page count. */
+function bufferPages(kernel: Kernel): number {
+  const btf = kernel.btf;
+  const sbSym = kernel.symbols.lookup("blockdev_superblock");
+  if (!sbSym) return 0;
+  const sb = kernel.readU64(sbSym.address);
+  if (!sb) return 0;
+  const mapping = BigInt(btf.offsetof("inode", "i_mapping"));
+  const nrpages = BigInt(btf.offsetof("address_space", "nrpages"));
+  let pages = 0;
+  for (const inode of listForEach(
+    kernel,
+    sb + BigInt(btf.offsetof("super_block", "s_inodes")),
+    btf.offsetof("inode", "i_sb_list"),
+    1 << 20,
+  )) {
+    const m = kernel.readU64(inode + mapping);
+    if (m) pages += Number(kernel.readU64(m + nrpages));
+  }
+  return pages;
+}
+
+function hugePages(kernel: Kernel): { total: number; free: number } {
+  const btf = kernel.btf;
+  const max = kernel.symbols.lookup("hugetlb_max_hstate");
+  if (!max) return { total: 0, free: 0 };
+  const n = kernel.readU32(max.address);
+  const hstate = btf.find("hstate", "struct")!;
+  let total = 0;
+  let free = 0;
+  for (let i = 0; i < Math.min(n, 8); i++) {
+    const h = kernel.symbol("hstates") + BigInt(i * hstate.size!);
+    const order = kernel.readU32(h + BigInt(btf.offsetof("hstate", "order")));
+    total += Number(kernel.readU64(h + BigInt(btf.offsetof("hstate", "nr_huge_pages")))) << order;
+    free += Number(kernel.readU64(h + BigInt(btf.offsetof("hstate", "free_huge_pages")))) << order;
+  }
+  return { total, free };
+}
+
+export function memInfo(kernel: Kernel): MemInfo {
+  const totalPages = Number(kernel.readU64(kernel.symbol("_totalram_pages")));
+  const freePages = stat(kernel, "vm_zone_stat", "zone_stat_item", "NR_FREE_PAGES");
+  const buffers = bufferPages(kernel);
+  const filePages = stat(kernel, "vm_node_stat", "node_stat_item", "NR_FILE_PAGES");
+  const swapCache = stat(kernel, "vm_node_stat", "node_stat_item", "NR_SWAPCACHE");
+  const slab =
+    stat(kernel, "vm_node_stat", "node_stat_item", "NR_SLAB_RECLAIMABLE_B") +
+    stat(kernel, "vm_node_stat", "node_stat_item", "NR_SLAB_UNRECLAIMABLE_B");
+  const huge = hugePages(kernel);
+  const swapTotal = Number(kernel.readU64(kernel.symbol("total_swap_pages")));
+  const swapFree = i64(kernel.readU64(kernel.symbol("nr_swap_pages")));
+  const ratio = kernel.readU32(kernel.symbol("sysctl_overcommit_ratio"));
+  const kbytes = kernel.symbols.lookup("sysctl_overcommit_kbytes");
+  const overKb = kbytes ? Number(kernel.readU64(kbytes.address)) : 0;
+  const commitLimit =
+    (overKb ? overKb / 4 : Math.floor(((totalPages - huge.total) * ratio) / 100)) + swapTotal;
+  const vca = kernel.symbol("vm_committed_as") + BigInt(kernel.btf.offsetof("percpu_counter", "count"));
+  return {
+    totalPages,
+    freePages,
+    sharedPages: sharedPages(kernel),
+    bufferPages: buffers,
+    cachedPages: filePages - swapCache - buffers,
+    slabPages: slab,
+    hugeTotal: huge.total,
+    hugeFree: huge.free,
+    swapTotal,
+    swapFree,
+    commitLimit,
+    committed: Math.max(0, i64(kernel.readU64(vca))),
+  };
+}
