@@ -5,7 +5,7 @@
 import type { Dump } from "../dump/physical-memory.ts";
 import { cstring, latin1 } from "../util/bytes.ts";
 import { KdxError } from "../util/errors.ts";
-import { readKallsyms } from "./symbols/kallsyms.ts";
+import { hasKallsyms, readKallsyms } from "./symbols/kallsyms.ts";
 import type { SymbolTable } from "./symbols/symbol-table.ts";
 import type { Btf } from "./types/btf.ts";
 import { readKernelBtf } from "./types/find-btf.ts";
@@ -31,7 +31,13 @@ export class Kernel {
 
   /** The kernel's symbols: kallsyms from its memory unless a table was given (System.map, vmlinux). */
   get symbols(): SymbolTable {
-    this.symbolTable ??= readKallsyms(this);
+    if (!this.symbolTable) {
+      if (!hasKallsyms(this))
+        throw new KdxError(
+          "the dump's VMCOREINFO does not locate the kernel's kallsyms tables (kernels before 6.0 without the backport export none): give the kernel's symbols with --system-map FILE",
+        );
+      this.symbolTable = readKallsyms(this);
+    }
     return this.symbolTable;
   }
 

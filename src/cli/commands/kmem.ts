@@ -4,10 +4,15 @@ import { type MemInfo, memInfo } from "../../analysis/memory.ts";
 import { UsageError } from "../../util/errors.ts";
 import { openKernel } from "../io/dump-input.ts";
 
-export const HELP = `usage: kdx kmem -i [--json] DUMP
+export const HELP = `usage: kdx kmem -i [--json] [--system-map FILE] DUMP
 
 The dead kernel's memory use, as crash's "kmem -i" prints it: total, free, used,
 shared, buffers, cached, slab, huge pages, swap, commit limit and committed.
+
+options:
+  --json             the same as JSON
+  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
+                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
 `;
 
 /** crash's pages_to_size: "0", "128 KB", "92.3 MB", "3.9 GB". */
@@ -55,11 +60,15 @@ export async function kmemCommand(argv: string[], out: NodeJS.WritableStream): P
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { i: { type: "boolean", short: "i" }, json: { type: "boolean" } },
+    options: {
+      i: { type: "boolean", short: "i" },
+      json: { type: "boolean" },
+      "system-map": { type: "string" },
+    },
   });
   if (!values.i) throw new UsageError("kdx kmem supports -i (the memory summary) so far");
   if (positionals.length !== 1) throw new UsageError("kdx kmem -i takes one DUMP");
-  const { dump, kernel } = openKernel(positionals[0], "kmem");
+  const { dump, kernel } = openKernel(positionals[0], "kmem", { systemMap: values["system-map"] });
   try {
     const m = memInfo(kernel);
     out.write(

@@ -4,10 +4,15 @@ import { listModules, type ModuleInfo } from "../../analysis/modules.ts";
 import { UsageError } from "../../util/errors.ts";
 import { openKernel } from "../io/dump-input.ts";
 
-export const HELP = `usage: kdx mod [--json] DUMP
+export const HELP = `usage: kdx mod [--json] [--system-map FILE] DUMP
 
 The modules the dead kernel had loaded: struct module address, name, load
 address and size, as crash's "mod" lists them.
+
+options:
+  --json             the same as JSON
+  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
+                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
 `;
 
 /** crash's mkstring(CENTER|LJUST). */
@@ -33,10 +38,10 @@ export async function modCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: "boolean" } },
+    options: { json: { type: "boolean" }, "system-map": { type: "string" } },
   });
   if (positionals.length !== 1) throw new UsageError("kdx mod takes one DUMP");
-  const { dump, kernel } = openKernel(positionals[0], "mod");
+  const { dump, kernel } = openKernel(positionals[0], "mod", { systemMap: values["system-map"] });
   try {
     const mods = listModules(kernel);
     if (values.json)

@@ -4,10 +4,15 @@ import { type PsRow, psRows } from "../../analysis/tasks.ts";
 import { UsageError } from "../../util/errors.ts";
 import { openKernel } from "../io/dump-input.ts";
 
-export const HELP = `usage: kdx ps [--json] DUMP
+export const HELP = `usage: kdx ps [--json] [--system-map FILE] DUMP
 
 Every task of the dead kernel, as crash's "ps" lists it: ">" marks the task
 running on each CPU; kernel threads' names are in brackets.
+
+options:
+  --json             the same as JSON
+  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
+                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
 `;
 
 export function renderPs(rows: PsRow[]): string {
@@ -23,10 +28,10 @@ export async function psCommand(argv: string[], out: NodeJS.WritableStream): Pro
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: "boolean" } },
+    options: { json: { type: "boolean" }, "system-map": { type: "string" } },
   });
   if (positionals.length !== 1) throw new UsageError("kdx ps takes one DUMP");
-  const { dump, kernel } = openKernel(positionals[0], "ps");
+  const { dump, kernel } = openKernel(positionals[0], "ps", { systemMap: values["system-map"] });
   try {
     const rows = psRows(kernel);
     if (values.json)

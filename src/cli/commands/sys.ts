@@ -7,10 +7,15 @@ import { type SystemInfo, systemInfo } from "../../analysis/system.ts";
 import { UsageError } from "../../util/errors.ts";
 import { openKernel } from "../io/dump-input.ts";
 
-export const HELP = `usage: kdx sys [--json] DUMP
+export const HELP = `usage: kdx sys [--json] [--system-map FILE] DUMP
 
 The dead machine at a glance, as crash's "sys" prints it: CPUs, date, uptime,
 load average, tasks, uname, memory, the panic message.
+
+options:
+  --json             the same as JSON
+  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
+                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
 `;
 
 const hms = (s: number) =>
@@ -53,10 +58,10 @@ export async function sysCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: "boolean" } },
+    options: { json: { type: "boolean" }, "system-map": { type: "string" } },
   });
   if (positionals.length !== 1) throw new UsageError("kdx sys takes one DUMP");
-  const { dump, kernel } = openKernel(positionals[0], "sys");
+  const { dump, kernel } = openKernel(positionals[0], "sys", { systemMap: values["system-map"] });
   try {
     const log = readKernelLog(kernel);
     const lines = new TextDecoder().decode(formatCrashLog(log.records, { noTime: true })).split("\n");

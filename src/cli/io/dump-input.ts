@@ -1,13 +1,15 @@
 /** Opening dump files for the commands: magic sniffing, the Node byte source and codecs, warnings. */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { isElf } from "../../dump/elf-core.ts";
 import { isFlattened } from "../../dump/flattened.ts";
 import { isKdumpCompressed } from "../../dump/kdump-compressed.ts";
 import { openDump } from "../../dump/open-dump.ts";
 import type { Dump } from "../../dump/physical-memory.ts";
 import { Kernel } from "../../kernel/kernel.ts";
+import { parseNmText, type SymbolTable } from "../../kernel/symbols/symbol-table.ts";
 import { nodeCodecs } from "../../platform/node/codecs.ts";
-import { FileSource } from "../../platform/node/file-source.ts";
+import { describeFsError, FileSource } from "../../platform/node/file-source.ts";
+import { FormatError } from "../../util/errors.ts";
 
 /** True when the file starts like a dump (ELF core, kdump-compressed, flattened). Never throws. */
 export function looksLikeDump(path: string): boolean {
@@ -45,13 +47,61 @@ export function reportWarnings(
   for (const w of warnings) err.write(`kdx ${cmd}: warning: ${w}\n`);
 }
 
-export function openKernel(path: string, cmd: string): { dump: Dump; kernel: Kernel } {
+export interface KernelOptions {
+  /** A System.map (or a copy of /proc/kallsyms) instead of the kallsyms in the dump. */
+  systemMap?: string;
+}
+
+export function openKernel(
+  path: string,
+  cmd: string,
+  opts: KernelOptions = {},
+): { dump: Dump; kernel: Kernel } {
   const dump = openDumpFile(path);
   reportWarnings(cmd, dump.info.warnings);
   try {
-    return { dump, kernel: new Kernel(dump) };
+    const kernel = new Kernel(dump);
+    if (opts.systemMap) {
+      let text: string;
+      try {
+        text = readFileSync(opts.systemMap, "utf8");
+      } catch (e) {
+        throw new FormatError(opts.systemMap, describeFsError(e));
+      }
+      let table: SymbolTable;
+      try {
+        table = parseNmText(text, opts.systemMap);
+      } catch (e) {
+        throw new FormatError(opts.systemMap, (e as Error).message);
+      }
+      kernel.useSymbols(matchToDump(table, kernel, opts.systemMap));
+    }
+    return { dump, kernel };
   } catch (e) {
     dump.close();
     throw e;
   }
+}
+
+/**
+ * Move a symbol table to where the dump's kernel was loaded (a System.map by the KASLR offset; a
+ * /proc/kallsyms copy not at all), and refuse one from another build: VMCOREINFO's own symbol addresses
+ * are the check.
+ */
+function matchToDump(table: SymbolTable, kernel: Kernel, file: string): SymbolTable {
+  const vi = kernel.vmcoreinfo;
+  const stext = vi.symbol("_stext");
+  const mapStext = table.lookup("_stext")?.address;
+  const delta = stext !== undefined && mapStext !== undefined ? stext - mapStext : vi.kernelOffset;
+  const moved = table.relocated(delta);
+  for (const name of ["init_uts_ns", "swapper_pg_dir", "prb"]) {
+    const want = vi.symbol(name);
+    const got = moved.lookup(name)?.address;
+    if (want !== undefined && got !== undefined && want !== got)
+      throw new FormatError(
+        file,
+        `does not match the kernel in the dump: ${name} is at 0x${got.toString(16)} by it, at 0x${want.toString(16)} by the dump's VMCOREINFO (another build of ${kernel.release ?? "the kernel"}?)`,
+      );
+  }
+  return moved;
 }

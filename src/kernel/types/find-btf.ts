@@ -11,7 +11,7 @@ export function readKernelBtf(kernel: Kernel, symbols: SymbolTable): Btf {
   const stop = symbols.lookup("__stop_BTF")?.address;
   if (start === undefined || stop === undefined)
     throw new KdxError(
-      "the kernel's symbols have no __start_BTF/__stop_BTF: it was built without CONFIG_DEBUG_INFO_BTF (pass --vmlinux with debuginfo)",
+      "the kernel's symbols have no __start_BTF/__stop_BTF: it was built without CONFIG_DEBUG_INFO_BTF, and kdx takes its types from BTF (reading DWARF from a debug vmlinux is not supported yet)",
     );
   const size = Number(stop - start);
   if (size <= 0 || size > MAX_BTF)
