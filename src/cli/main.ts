@@ -24,8 +24,21 @@ interface Command {
   run(argv: string[], out: NodeJS.WritableStream): Promise<number>;
 }
 
+/** A crash-compatible command run on a dump: `kdx CMD [options] DUMP`. */
+const onDump = (name: string) => async (): Promise<Command> => {
+  const { SESSION_COMMANDS } = await import("./session-commands.ts");
+  const { runOnDump } = await import("./session.ts");
+  const cmd = SESSION_COMMANDS.get(name)!;
+  return { HELP: cmd.help, run: (argv, out) => runOnDump(cmd, argv, out) };
+};
+
 // Each command loads only what it needs: a dmesg extraction never pays for the x86 decoder.
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  sys: onDump("sys"),
+  ps: onDump("ps"),
+  log: onDump("log"),
+  mod: onDump("mod"),
+  kmem: onDump("kmem"),
   oops: async () => {
     const m = await import("./commands/oops.ts");
     return { HELP: m.HELP, run: m.oopsCommand };
@@ -33,26 +46,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => {
     const m = await import("./commands/info.ts");
     return { HELP: m.HELP, run: m.infoCommand };
-  },
-  log: async () => {
-    const m = await import("./commands/log.ts");
-    return { HELP: m.HELP, run: m.logCommand };
-  },
-  sys: async () => {
-    const m = await import("./commands/sys.ts");
-    return { HELP: m.HELP, run: m.sysCommand };
-  },
-  kmem: async () => {
-    const m = await import("./commands/kmem.ts");
-    return { HELP: m.HELP, run: m.kmemCommand };
-  },
-  mod: async () => {
-    const m = await import("./commands/mod.ts");
-    return { HELP: m.HELP, run: m.modCommand };
-  },
-  ps: async () => {
-    const m = await import("./commands/ps.ts");
-    return { HELP: m.HELP, run: m.psCommand };
   },
   dmesg: async () => {
     const m = await import("./commands/dmesg.ts");

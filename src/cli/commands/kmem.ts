@@ -2,18 +2,16 @@
 import { parseArgs } from "node:util";
 import { type MemInfo, memInfo } from "../../analysis/memory.ts";
 import { UsageError } from "../../util/errors.ts";
-import { openKernel } from "../io/dump-input.ts";
+import { type SessionCommand, SYSTEM_MAP_HELP } from "../session.ts";
 
-export const HELP = `usage: kdx kmem -i [--json] [--system-map FILE] DUMP
+const HELP = `usage: kdx kmem -i [--json] [--system-map FILE] DUMP      (in the shell: kmem -i [--json])
 
 The dead kernel's memory use, as crash's "kmem -i" prints it: total, free, used,
 shared, buffers, cached, slab, huge pages, swap, commit limit and committed.
 
 options:
   --json             the same as JSON
-  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
-                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
-`;
+${SYSTEM_MAP_HELP}`;
 
 /** crash's pages_to_size: "0", "128 KB", "92.3 MB", "3.9 GB". */
 function size(pages: number): string {
@@ -56,26 +54,19 @@ export function renderKmemI(m: MemInfo): string {
   ].join("\n")}\n`;
 }
 
-export async function kmemCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      i: { type: "boolean", short: "i" },
-      json: { type: "boolean" },
-      "system-map": { type: "string" },
-    },
-  });
-  if (!values.i) throw new UsageError("kdx kmem supports -i (the memory summary) so far");
-  if (positionals.length !== 1) throw new UsageError("kdx kmem -i takes one DUMP");
-  const { dump, kernel } = openKernel(positionals[0], "kmem", { systemMap: values["system-map"] });
-  try {
+export const kmem: SessionCommand = {
+  name: "kmem",
+  summary: "kmem -i: memory use, as crash prints it",
+  help: HELP,
+  run({ kernel }, argv, out) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { i: { type: "boolean", short: "i" }, json: { type: "boolean" } },
+    });
+    if (!values.i) throw new UsageError("kmem supports -i (the memory summary) so far");
     const m = memInfo(kernel);
     out.write(
       values.json ? `${JSON.stringify({ schema: "kdx.kmem-i/1", pageSize: 4096, ...m })}\n` : renderKmemI(m),
     );
-    return 0;
-  } finally {
-    dump.close();
-  }
-}
+  },
+};

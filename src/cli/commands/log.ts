@@ -4,12 +4,13 @@ import { formatCrashLog } from "../../analysis/printk/format.ts";
 import { readKernelLog } from "../../analysis/printk/index.ts";
 import { callerLabel, type KernelLog } from "../../analysis/printk/records.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
-import { KdxError, UsageError } from "../../util/errors.ts";
-import { openKernel, reportWarnings } from "../io/dump-input.ts";
+import { KdxError } from "../../util/errors.ts";
+import { reportWarnings } from "../io/dump-input.ts";
+import type { SessionCommand } from "../session.ts";
 
 export const LOG_SCHEMA = "kdx.log/1";
 
-export const HELP = `usage: kdx log [options] DUMP
+const HELP = `usage: kdx log [options] DUMP      (in the shell: log [options])
 
 Print the kernel log saved in a vmcore, as crash's "log" command does.
 
@@ -55,27 +56,27 @@ function bootTime(kernel: Kernel, log: KernelLog): number {
   return crashSec - (last ? Number(last.tsNsec / 1_000_000_000n) : 0);
 }
 
-export async function logCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      t: { type: "boolean", short: "t" },
-      T: { type: "boolean", short: "T" },
-      P: { type: "boolean", short: "P" },
-      m: { type: "boolean", short: "m" },
-      d: { type: "boolean", short: "d" },
-      json: { type: "boolean" },
-    },
-  });
-  if (positionals.length !== 1) throw new UsageError("kdx log takes one DUMP");
-  const { dump, kernel } = openKernel(positionals[0], "log");
-  try {
+export const log: SessionCommand = {
+  name: "log",
+  summary: "the kernel log, as crash's log prints it (-t -T -P -m -d)",
+  help: HELP,
+  run({ kernel }, argv, out) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        t: { type: "boolean", short: "t" },
+        T: { type: "boolean", short: "T" },
+        P: { type: "boolean", short: "P" },
+        m: { type: "boolean", short: "m" },
+        d: { type: "boolean", short: "d" },
+        json: { type: "boolean" },
+      },
+    });
     const log = readKernelLog(kernel);
     reportWarnings("log", log.warnings);
     if (values.json) {
       out.write(`${JSON.stringify(logJson(log))}\n`);
-      return 0;
+      return;
     }
     out.write(
       formatCrashLog(log.records, {
@@ -86,8 +87,5 @@ export async function logCommand(argv: string[], out: NodeJS.WritableStream): Pr
         dict: values.d,
       }),
     );
-    return 0;
-  } finally {
-    dump.close();
-  }
-}
+  },
+};

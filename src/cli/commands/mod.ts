@@ -1,19 +1,16 @@
 /** `kdx mod DUMP`: the loaded modules, as crash's `mod` lists them. */
 import { parseArgs } from "node:util";
 import { listModules, type ModuleInfo } from "../../analysis/modules.ts";
-import { UsageError } from "../../util/errors.ts";
-import { openKernel } from "../io/dump-input.ts";
+import { type SessionCommand, SYSTEM_MAP_HELP } from "../session.ts";
 
-export const HELP = `usage: kdx mod [--json] [--system-map FILE] DUMP
+const HELP = `usage: kdx mod [--json] [--system-map FILE] DUMP      (in the shell: mod [--json])
 
 The modules the dead kernel had loaded: struct module address, name, load
 address and size, as crash's "mod" lists them.
 
 options:
   --json             the same as JSON
-  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
-                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
-`;
+${SYSTEM_MAP_HELP}`;
 
 /** crash's mkstring(CENTER|LJUST). */
 const center = (s: string, w: number) => {
@@ -34,15 +31,12 @@ export function renderMod(mods: ModuleInfo[], symbolsFrom: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-export async function modCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { json: { type: "boolean" }, "system-map": { type: "string" } },
-  });
-  if (positionals.length !== 1) throw new UsageError("kdx mod takes one DUMP");
-  const { dump, kernel } = openKernel(positionals[0], "mod", { systemMap: values["system-map"] });
-  try {
+export const mod: SessionCommand = {
+  name: "mod",
+  summary: "the loaded modules, as crash's mod lists them",
+  help: HELP,
+  run({ kernel }, argv, out) {
+    const { values } = parseArgs({ args: argv, options: { json: { type: "boolean" } } });
     const mods = listModules(kernel);
     if (values.json)
       out.write(
@@ -59,8 +53,5 @@ export async function modCommand(argv: string[], out: NodeJS.WritableStream): Pr
     // crash's words for "no module object file, symbols from the module's in-memory kallsyms"; kdx reads the
     // modules' own kallsyms with the symbol work of issue 4 (not yet: module addresses resolve to nothing).
     else out.write(renderMod(mods, "CONFIG_KALLSYMS"));
-    return 0;
-  } finally {
-    dump.close();
-  }
-}
+  },
+};

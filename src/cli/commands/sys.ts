@@ -4,19 +4,16 @@ import { parseArgs } from "node:util";
 import { ctimeUtc, formatCrashLog } from "../../analysis/printk/format.ts";
 import { readKernelLog } from "../../analysis/printk/index.ts";
 import { type SystemInfo, systemInfo } from "../../analysis/system.ts";
-import { UsageError } from "../../util/errors.ts";
-import { openKernel } from "../io/dump-input.ts";
+import { type SessionCommand, SYSTEM_MAP_HELP } from "../session.ts";
 
-export const HELP = `usage: kdx sys [--json] [--system-map FILE] DUMP
+const HELP = `usage: kdx sys [--json] [--system-map FILE] DUMP      (in the shell: sys [--json])
 
 The dead machine at a glance, as crash's "sys" prints it: CPUs, date, uptime,
 load average, tasks, uname, memory, the panic message.
 
 options:
   --json             the same as JSON
-  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
-                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
-`;
+${SYSTEM_MAP_HELP}`;
 
 const hms = (s: number) =>
   [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
@@ -54,29 +51,20 @@ export function renderSys(s: SystemInfo, dumpfile: string, partial: boolean, ker
   ].join("\n")}\n`;
 }
 
-export async function sysCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { json: { type: "boolean" }, "system-map": { type: "string" } },
-  });
-  if (positionals.length !== 1) throw new UsageError("kdx sys takes one DUMP");
-  const { dump, kernel } = openKernel(positionals[0], "sys", { systemMap: values["system-map"] });
-  try {
+export const sys: SessionCommand = {
+  name: "sys",
+  summary: "the machine at a glance, as crash's sys prints it",
+  help: HELP,
+  run({ dump, kernel, path }, argv, out) {
+    const { values } = parseArgs({ args: argv, options: { json: { type: "boolean" } } });
     const log = readKernelLog(kernel);
     const lines = new TextDecoder().decode(formatCrashLog(log.records, { noTime: true })).split("\n");
     const s = systemInfo(kernel, lines);
     const partial = (dump.info.dumpLevel ?? 0) > 0;
     if (values.json)
       out.write(
-        `${JSON.stringify({ schema: "kdx.sys/1", ...s, taintMask: `0x${s.taintMask.toString(16)}`, dumpfile: positionals[0], partial, symbols: kernel.symbols.source })}\n`,
+        `${JSON.stringify({ schema: "kdx.sys/1", ...s, taintMask: `0x${s.taintMask.toString(16)}`, dumpfile: path, partial, symbols: kernel.symbols.source })}\n`,
       );
-    else
-      out.write(
-        renderSys(s, basename(positionals[0]), partial, "no vmlinux: kallsyms and BTF from the dump"),
-      );
-    return 0;
-  } finally {
-    dump.close();
-  }
-}
+    else out.write(renderSys(s, basename(path), partial, "no vmlinux: kallsyms and BTF from the dump"));
+  },
+};

@@ -1,0 +1,11 @@
+/** The crash-compatible commands, by name: what `kdx CMD DUMP` and the shell both run. */
+import { kmem } from "./commands/kmem.ts";
+import { log } from "./commands/log.ts";
+import { mod } from "./commands/mod.ts";
+import { ps } from "./commands/ps.ts";
+import { sys } from "./commands/sys.ts";
+import type { SessionCommand } from "./session.ts";
+
+export const SESSION_COMMANDS: ReadonlyMap<string, SessionCommand> = new Map(
+  [sys, ps, log, mod, kmem].map((c) => [c.name, c]),
+);

@@ -1,0 +1,52 @@
+/**
+ * crash's commands run against an open dump: the same code serves `kdx ps DUMP` (open, run, close) and the
+ * interactive shell (open once, run many). A command parses its own options and writes its text.
+ */
+import type { Dump } from "../dump/physical-memory.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import { UsageError } from "../util/errors.ts";
+import { openKernel } from "./io/dump-input.ts";
+
+export interface Session {
+  dump: Dump;
+  kernel: Kernel;
+  path: string;
+}
+
+export interface SessionCommand {
+  name: string;
+  /** One line for the shell's help list. */
+  summary: string;
+  help: string;
+  run(session: Session, argv: string[], out: NodeJS.WritableStream): void;
+}
+
+/** `kdx CMD [options] [--system-map FILE] DUMP`: the dump is the last argument. */
+export async function runOnDump(
+  cmd: SessionCommand,
+  argv: string[],
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  const args = [...argv];
+  let systemMap: string | undefined;
+  const at = args.indexOf("--system-map");
+  if (at >= 0) {
+    systemMap = args[at + 1];
+    if (!systemMap) throw new UsageError("--system-map takes a FILE");
+    args.splice(at, 2);
+  }
+  const path = args.pop();
+  if (!path || path.startsWith("-"))
+    throw new UsageError(`kdx ${cmd.name} takes a DUMP as its last argument`);
+  const { dump, kernel } = openKernel(path, cmd.name, { systemMap });
+  try {
+    cmd.run({ dump, kernel, path }, args, out);
+    return 0;
+  } finally {
+    dump.close();
+  }
+}
+
+export const SYSTEM_MAP_HELP = `  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
+                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
+`;
