@@ -1,8 +1,10 @@
 /** kdx's command line: dispatch to one command, and turn errors into one clear line. */
 
-import { KdxError } from "../util/errors.ts";
+import { existsSync } from "node:fs";
+import { KdxError, UsageError } from "../util/errors.ts";
 
 const USAGE = `usage: kdx <command> [options]
+       kdx [-s] [-c "CMD; CMD"] [--system-map FILE] DUMP     an interactive session, as crash opens
 
 commands:
   oops [FILE...|-]   find and explain kernel crash reports in logs (dmesg, vmcore-dmesg.txt, consoles)
@@ -53,8 +55,33 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   },
 };
 
+/** `kdx [-s] [-c "CMD; CMD"] [--system-map FILE] DUMP`: the crash-like session. */
+async function shellMain(argv: string[]): Promise<number> {
+  const { parseArgs } = await import("node:util");
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      c: { type: "string", short: "c" },
+      s: { type: "boolean", short: "s" },
+      "system-map": { type: "string" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("kdx [-s] [-c COMMANDS] [--system-map FILE] DUMP");
+  const { shell } = await import("./shell.ts");
+  return shell(positionals[0], { commands: values.c, silent: values.s, systemMap: values["system-map"] });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // Not a command name: a dump to open in the shell, as "crash vmlinux vmcore" does.
+  if (
+    cmd &&
+    !COMMANDS[cmd] &&
+    cmd !== "help" &&
+    (cmd.startsWith("-") && cmd !== "--help" && cmd !== "-h" ? true : existsSync(cmd))
+  )
+    return shellMain(argv);
   if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
     const topic = rest[0] ? COMMANDS[rest[0]] : undefined;
     process.stdout.write(topic ? (await topic()).HELP : USAGE);

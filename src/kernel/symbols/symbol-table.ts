@@ -58,6 +58,16 @@ export class SymbolTable {
     );
   }
 
+  /** Names that start with `prefix`, sorted, at most `limit` (tab completion). */
+  namesStartingWith(prefix: string, limit: number): string[] {
+    const out: string[] = [];
+    for (const name of this.byName.keys()) {
+      if (name.startsWith(prefix)) out.push(name);
+      if (out.length >= limit) break;
+    }
+    return out.sort();
+  }
+
   lookup(name: string): Symbol | undefined {
     return this.byName.get(name);
   }

@@ -1,0 +1,163 @@
+/**
+ * `kdx DUMP`: an interactive session like `crash vmlinux vmcore` — the sys banner, then a `kdx>` prompt with
+ * history and tab completion (commands, then kernel symbols); `cmd | shell pipeline` and `cmd > file`;
+ * `kdx -c "sys; ps" DUMP` and commands on standard input for scripts.
+ */
+import { spawnSync } from "node:child_process";
+import { appendFileSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { KdxError } from "../util/errors.ts";
+import { openKernel } from "./io/dump-input.ts";
+import type { Session } from "./session.ts";
+import { SESSION_COMMANDS } from "./session-commands.ts";
+
+const QUIT = new Set(["q", "quit", "exit"]);
+
+/** A string sink: a command's output, before it goes to a pipe, a file or the terminal. */
+class Capture {
+  text = "";
+  write(s: string | Uint8Array): boolean {
+    this.text += typeof s === "string" ? s : new TextDecoder().decode(s);
+    return true;
+  }
+}
+
+/** Words of a command line, with '…' and "…" quoting. */
+export function words(line: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+/** Split off `| pipeline` and `> file` / `>> file` (outside quotes). */
+export function splitRedirect(line: string): {
+  command: string;
+  pipe?: string;
+  file?: string;
+  append?: boolean;
+} {
+  let quote = "";
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === "|") return { command: line.slice(0, i).trim(), pipe: line.slice(i + 1).trim() };
+    else if (c === ">") {
+      const append = line[i + 1] === ">";
+      return { command: line.slice(0, i).trim(), file: line.slice(i + (append ? 2 : 1)).trim(), append };
+    }
+  }
+  return { command: line.trim() };
+}
+
+function helpText(topic?: string): string {
+  if (topic) {
+    const c = SESSION_COMMANDS.get(topic);
+    return c ? c.help : `no such command: ${topic}\n`;
+  }
+  const lines = ["commands:"];
+  for (const c of SESSION_COMMANDS.values()) lines.push(`  ${c.name.padEnd(8)} ${c.summary}`);
+  lines.push(`  ${"help".padEnd(8)} this list, or "help CMD"`, `  ${"q".padEnd(8)} leave`);
+  lines.push("", 'Output can go to a shell pipeline ("ps | grep sh") or a file ("log > log.txt").');
+  return `${lines.join("\n")}\n`;
+}
+
+/** Run one command line in the session; errors become one line, the session goes on. */
+export function runLine(
+  session: Session,
+  line: string,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): void {
+  const { command, pipe, file, append } = splitRedirect(line);
+  const [name, ...args] = words(command);
+  if (!name) return;
+  const sink = pipe || file ? new Capture() : out;
+  try {
+    if (name === "help") sink.write(helpText(args[0]));
+    else {
+      const cmd = SESSION_COMMANDS.get(name);
+      if (!cmd) throw new KdxError("no such command (help lists them)");
+      cmd.run(session, args, sink as NodeJS.WritableStream);
+    }
+  } catch (e) {
+    if (
+      e instanceof KdxError ||
+      (e instanceof Error && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))
+    )
+      err.write(`${name}: ${(e as Error).message}\n`);
+    else throw e;
+    return;
+  }
+  if (sink instanceof Capture) {
+    if (file) (append ? appendFileSync : writeFileSync)(file, sink.text);
+    else {
+      // The pipeline is the user's own shell command, as in crash.
+      const r = spawnSync("/bin/sh", ["-c", pipe!], { input: sink.text, encoding: "utf8" });
+      out.write(r.stdout ?? "");
+      if (r.stderr) err.write(r.stderr);
+    }
+  }
+}
+
+export interface ShellOptions {
+  systemMap?: string;
+  /** Commands to run instead of reading them (-c "sys; ps"). */
+  commands?: string;
+  /** No banner (crash -s). */
+  silent?: boolean;
+}
+
+export async function shell(path: string, opts: ShellOptions): Promise<number> {
+  const { dump, kernel } = openKernel(path, "shell", { systemMap: opts.systemMap });
+  const session: Session = { dump, kernel, path };
+  const out = process.stdout;
+  const err = process.stderr;
+  try {
+    if (opts.commands !== undefined) {
+      for (const line of opts.commands.split(";")) runLine(session, line, out, err);
+      return 0;
+    }
+    const interactive = process.stdin.isTTY === true;
+    if (!opts.silent) {
+      runLine(session, "sys", out, err);
+      out.write("\n");
+    }
+    const rl = createInterface({
+      input: process.stdin,
+      output: interactive ? out : undefined,
+      terminal: interactive,
+      prompt: "kdx> ",
+      historySize: 1000,
+      completer: (line: string) => complete(session, line),
+    });
+    if (interactive) rl.prompt();
+    for await (const line of rl) {
+      if (QUIT.has(line.trim())) break;
+      runLine(session, line, out, err);
+      if (interactive) rl.prompt();
+    }
+    rl.close();
+    return 0;
+  } finally {
+    dump.close();
+  }
+}
+
+/** Tab completion: command names first, then kernel symbols (the first 200 that match). */
+function complete(session: Session, line: string): [string[], string] {
+  const parts = line.split(/\s+/);
+  const word = parts[parts.length - 1];
+  if (parts.length <= 1) {
+    const names = [...SESSION_COMMANDS.keys(), "help", "q"].filter((n) => n.startsWith(word));
+    return [names, word];
+  }
+  if (word.length < 2) return [[], word];
+  try {
+    return [session.kernel.symbols.namesStartingWith(word, 200), word];
+  } catch {
+    return [[], word];
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The interactive session through a real pseudo-terminal (python's pty): the sys banner, the prompt,
+ * tab completion, a command piped to grep, an unknown command, and leaving with q. Also -c and stdin scripts.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fixtureDumps } from "../dump-fixtures.ts";
+import { KDX, kdx, ROOT, tempDir } from "../helpers.ts";
+
+const d = fixtureDumps().find((x) => x.id === "6.1-kdump/vmcore")!;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are what the screen holds
+const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+
+test("interactive: banner, tab completion, | grep, errors, q — on a real terminal", () => {
+  const steps = [
+    { until: "kdx> " },
+    { send: "sy\t" },
+    { until: "sys" },
+    { send: "\r" },
+    { until: "kdx> " },
+    { send: "ps | grep -w sh\r" },
+    { until: "kdx> " },
+    { send: "frob\r" },
+    { until: "kdx> " },
+    { send: "q\r" },
+  ];
+  const r = spawnSync("python3", [join(ROOT, "test/tools/pty-drive.py"), KDX, d.path], {
+    input: JSON.stringify(steps),
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const { screens, status } = JSON.parse(r.stdout);
+  assert.equal(status, 0);
+  for (const s of screens) assert.ok(!s.timeout, `timed out waiting; screen so far:\n${s.text}`);
+  const [banner, completed, sys, grep, frob] = screens.map((s: { text: string }) => plain(s.text));
+  assert.match(banner, /PANIC: "Kernel panic - not syncing: sysrq triggered crash"/);
+  assert.match(banner, /TASKS: 59/);
+  assert.match(completed, /sys$/, "tab completed sy to sys");
+  assert.match(sys, /RELEASE: 6\.1\.0-56-cloud-amd64/);
+  assert.match(grep, />\s+105\s+1\s+0\s+ffff8eb6026f8000\s+RU\s+0\.3\s+2260\s+1576\s+sh/);
+  assert.doesNotMatch(grep, /kworker/);
+  assert.match(frob, /frob: no such command/);
+});
+
+test("-c runs commands separated by ;, > writes a file; stdin scripts run without a banner under -s", () => {
+  const r = kdx(["-c", "ps; mod", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  const ps = readFileSync(join(d.oracles, "crash-ps.txt"), "utf8");
+  assert.equal(r.stdout, ps + readFileSync(join(d.oracles, "crash-mod.txt"), "utf8"));
+  const file = join(tempDir(), "mod.txt");
+  assert.equal(kdx(["-c", `mod > ${file}`, d.path]).stdout, "");
+  assert.equal(readFileSync(file, "utf8"), readFileSync(join(d.oracles, "crash-mod.txt"), "utf8"));
+  const s = kdx(["-s", d.path], "kmem -i\nq\n");
+  assert.equal(s.stdout, readFileSync(join(d.oracles, "crash-kmem-i.txt"), "utf8"));
+});
