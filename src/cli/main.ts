@@ -16,6 +16,8 @@ commands:
   kmem -i DUMP       memory use, as crash's "kmem -i" prints it
   mod DUMP           the loaded modules, as crash's "mod" lists them
   ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
+  sym ADDR|NAME DUMP address → symbol+offset, symbol → address
+  rd ADDR [N] DUMP   read kernel (or -p physical) memory as crash's rd shows it
   help [COMMAND]     this text, or a command's
 
 Run "kdx help oops" for a command's options.
@@ -41,6 +43,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   log: onDump("log"),
   mod: onDump("mod"),
   kmem: onDump("kmem"),
+  sym: onDump("sym"),
+  rd: onDump("rd"),
   oops: async () => {
     const m = await import("./commands/oops.ts");
     return { HELP: m.HELP, run: m.oopsCommand };

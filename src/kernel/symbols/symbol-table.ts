@@ -72,6 +72,25 @@ export class SymbolTable {
     return this.byName.get(name);
   }
 
+  /** The symbol of any type at or below `addr` (data too), with the offset into it. */
+  resolveAny(addr: bigint): { name: string; type: string; offset: number } | undefined {
+    const a = this.sorted;
+    let lo = 0;
+    let hi = a.length - 1;
+    let idx = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid].address <= addr) {
+        idx = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    // Skip absolute and per-CPU entries that merely sort low; a kernel address needs a kernel symbol.
+    if (idx < 0 || addr - a[idx].address > 0x1000000n) return undefined;
+    const s = a[idx];
+    return { name: s.name, type: s.type, offset: Number(addr - s.address) };
+  }
+
   /** The text symbol containing `addr`, its size taken as the distance to the next symbol. */
   resolve(addr: bigint): Resolved | undefined {
     const a = this.sorted;

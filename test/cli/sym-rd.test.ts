@@ -1,0 +1,44 @@
+/** sym and rd, from the dump alone: addresses agree with the real System.map + KASLR; reads are real memory. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { fixtureDumps } from "../dump-fixtures.ts";
+import { fixture, kdx } from "../helpers.ts";
+
+const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
+const MAP = readFileSync(
+  fixture("vmcore/kernel-6.1.0-56-cloud-amd64/System.map-6.1.0-56-cloud-amd64"),
+  "utf8",
+);
+const kaslr = BigInt(`0x${d.manifest.vmcoreinfo.KERNELOFFSET}`);
+const mapAddr = (name: string) =>
+  BigInt(`0x${new RegExp(`^([0-9a-f]+) \\w ${name}$`, "m").exec(MAP)![1]}`) + kaslr;
+
+test("sym: name → address and address+4 → name+4, as System.map + KASLR says", () => {
+  const want = mapAddr("sysrq_handle_crash");
+  const r = kdx(["sym", "sysrq_handle_crash", `${(want + 4n).toString(16)}`, d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    `${want.toString(16)} (t) sysrq_handle_crash\n${(want + 4n).toString(16)} (t) sysrq_handle_crash+4\n`,
+  );
+  const bad = kdx(["sym", "no_such_symbol_here", d.path]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /no_such_symbol_here: no such symbol/);
+});
+
+test("rd: the kernel's banner as bytes, and the same bytes read physically with -p", () => {
+  const r = kdx(["rd", "-8", "linux_banner", "16", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^[0-9a-f]{16}: {2}4c 69 6e 75 78 20 76 65 72 73 69 6f 6e 20 36 2e {3}Linux version 6\.\n$/,
+  );
+  // The kernel image is mapped linearly: physical = virtual - __START_KERNEL_map + phys_base.
+  const va = mapAddr("linux_banner");
+  const info = JSON.parse(kdx(["info", "--json", d.path]).stdout);
+  const pa = BigInt.asUintN(64, va - 0xffffffff80000000n + BigInt(info.vmcoreinfo["NUMBER(phys_base)"]));
+  const p = kdx(["rd", "-p", "-8", pa.toString(16), "16", d.path]);
+  assert.equal(p.status, 0, p.stderr);
+  assert.equal(p.stdout.slice(18), r.stdout.slice(18));
+});
