@@ -4,6 +4,7 @@
  *   (goal ≥ 100 MB/s), and peak memory at two sizes (must not grow with the input).
  * - dumps: kdx dmesg against makedumpfile --dump-dmesg on the same files (goal: faster), reading every
  *   page of each format (MB/s of memory delivered), and peak memory on sparse ELF dumps of growing size.
+ * - the session: open + sys + ps against crash (goal: under a tenth of crash's time).
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -91,6 +92,8 @@ try {
   if (!oopsOnly) {
     const { dumpBench } = await import("./dumps.ts");
     dumpBench(dir);
+    const { sessionBench } = await import("./session.ts");
+    sessionBench();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
