@@ -18,6 +18,8 @@ commands:
   ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
   sym ADDR|NAME DUMP address → symbol+offset, symbol → address
   rd ADDR [N] DUMP   read kernel (or -p physical) memory as crash's rd shows it
+  struct NAME [ADDR] DUMP   a type's layout (-o offsets) or an object's contents, from BTF
+  whatis NAME DUMP   a type's definition, or what a symbol is
   help [COMMAND]     this text, or a command's
 
 Run "kdx help oops" for a command's options.
@@ -45,6 +47,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   kmem: onDump("kmem"),
   sym: onDump("sym"),
   rd: onDump("rd"),
+  struct: onDump("struct"),
+  union: onDump("union"),
+  whatis: onDump("whatis"),
   oops: async () => {
     const m = await import("./commands/oops.ts");
     return { HELP: m.HELP, run: m.oopsCommand };

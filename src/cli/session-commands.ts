@@ -4,10 +4,11 @@ import { log } from "./commands/log.ts";
 import { mod } from "./commands/mod.ts";
 import { ps } from "./commands/ps.ts";
 import { rd } from "./commands/rd.ts";
+import { struct, union, whatis } from "./commands/struct.ts";
 import { sym } from "./commands/sym.ts";
 import { sys } from "./commands/sys.ts";
 import type { SessionCommand } from "./session.ts";
 
 export const SESSION_COMMANDS: ReadonlyMap<string, SessionCommand> = new Map(
-  [sys, ps, log, mod, kmem, sym, rd].map((c) => [c.name, c]),
+  [sys, ps, log, mod, kmem, sym, rd, struct, union, whatis].map((c) => [c.name, c]),
 );

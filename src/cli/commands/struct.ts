@@ -1,0 +1,106 @@
+/** `struct`/`union`/`whatis`: kernel types from BTF — layouts, offsets, and objects in memory. */
+import { parseArgs } from "node:util";
+import { declare, ptype } from "../../kernel/types/c-decl.ts";
+import { KdxError, UsageError } from "../../util/errors.ts";
+import type { Session, SessionCommand } from "../session.ts";
+import { formatMember, formatValue } from "../views/btf-value.ts";
+
+function address(session: Session, arg: string): bigint {
+  if (/^(0x)?[0-9a-f]+$/i.test(arg)) return BigInt(arg.startsWith("0x") ? arg : `0x${arg}`);
+  const s = session.kernel.symbols.lookup(arg);
+  if (!s) throw new KdxError(`${arg}: neither an address nor a symbol`);
+  return s.address;
+}
+
+function structCommand(kind: "struct" | "union"): SessionCommand {
+  return {
+    name: kind,
+    summary: `${kind} NAME[.member,...] [-o] [ADDRESS|SYMBOL]: layout, offsets, or an object's contents`,
+    help: `usage: ${kind} NAME[.member[,member...]] [-o] [ADDRESS|SYMBOL]      (kdx ${kind} ... DUMP)
+
+Without an address: the ${kind}'s layout from the kernel's BTF, with -o each member's offset, and its SIZE.
+With an address (or a symbol): the object's contents, or only the members named after the dot
+("${kind} task_struct.pid,comm ADDRESS"), as crash prints them.
+`,
+    run(session, argv, out) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { o: { type: "boolean", short: "o" } },
+      });
+      if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`${kind} NAME [ADDRESS]`);
+      const [spec, where] = positionals;
+      const dot = spec.indexOf(".");
+      const typeName = dot < 0 ? spec : spec.slice(0, dot);
+      const members =
+        dot < 0
+          ? []
+          : spec
+              .slice(dot + 1)
+              .split(",")
+              .filter(Boolean);
+      const btf = session.kernel.btf;
+      const t = btf.find(typeName, kind);
+      if (!t) throw new KdxError(`${kind} ${typeName}: no such type in the kernel's BTF`);
+      if (!where) {
+        if (members.length)
+          for (const m of members) {
+            const hit = btf.member(t.id, m);
+            out.write(`  [${hit.bitOffset / 8}] ${declare(btf, hit.type, m.split(".").at(-1)!)};\n`);
+          }
+        else out.write(`${ptype(btf, t, { offsets: values.o })}\n`);
+        return;
+      }
+      const addr = address(session, where);
+      if (members.length) {
+        for (const m of members) out.write(`${formatMember(session.kernel, t.id, addr, m)}\n`);
+        return;
+      }
+      const bytes = session.kernel.read(addr, t.size!);
+      out.write(`${kind} ${typeName} ${formatValue(session.kernel, t.id, bytes, "")}\n`);
+    },
+  };
+}
+
+export const struct = structCommand("struct");
+export const union = structCommand("union");
+
+export const whatis: SessionCommand = {
+  name: "whatis",
+  summary: "whatis TYPE|SYMBOL: a type's definition, or what a symbol is",
+  help: `usage: whatis TYPE|SYMBOL      (kdx whatis ... DUMP)
+
+A struct, union, enum or typedef's definition from BTF; for a symbol, its address and kind.
+(BTF records the types of per-CPU variables only, so other globals show no type.)
+`,
+  run(session, argv, out) {
+    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    if (positionals.length !== 1) throw new UsageError("whatis NAME");
+    const name = positionals[0].replace(/^(struct|union|enum)\s+/, "");
+    const btf = session.kernel.btf;
+    const t =
+      btf.find(name, "struct") ??
+      btf.find(name, "union") ??
+      btf.find(name, "enum") ??
+      btf.find(name, "typedef");
+    if (t?.kind === "struct" || t?.kind === "union") {
+      out.write(`${ptype(btf, t)}\n`);
+      return;
+    }
+    if (t?.kind === "enum")
+      out.write(
+        `enum ${t.name} {\n${t.enumerators!.map((e) => `    ${e.name} = ${e.value},`).join("\n")}\n}\n`,
+      );
+    else if (t?.kind === "typedef") out.write(`typedef ${declare(btf, t.type ?? 0, t.name)};\n`);
+    else {
+      const s = session.kernel.symbols.lookup(name);
+      if (!s) throw new KdxError(`${name}: neither a type in the kernel's BTF nor a symbol`);
+      const v = btf.find(name, "var");
+      out.write(
+        v
+          ? `${declare(btf, v.type ?? 0, name)};\n`
+          : `${name}: ${s.type} symbol at 0x${s.address.toString(16)} (BTF has no type for it)\n`,
+      );
+    }
+  },
+};

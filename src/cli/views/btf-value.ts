@@ -1,0 +1,109 @@
+/** Values of kernel objects as gdb prints them (crash's `struct NAME ADDR`), read through BTF. */
+import type { Kernel } from "../../kernel/kernel.ts";
+import type { BtfMember } from "../../kernel/types/btf.ts";
+
+const MAX_DEPTH = 4;
+const MAX_ELEMS = 32;
+
+function readInt(bytes: Uint8Array, size: number, signed: boolean): bigint {
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
+  return signed ? BigInt.asIntN(size * 8, v) : v;
+}
+
+function escapeChar(c: number): string {
+  if (c === 0) return "\\000";
+  if (c === 0x22) return '\\"';
+  if (c === 0x5c) return "\\\\";
+  return c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\${c.toString(8).padStart(3, "0")}`;
+}
+
+/** The value of an object of type `typeId` whose bytes are `bytes`, at `indent`. */
+export function formatValue(
+  kernel: Kernel,
+  typeId: number,
+  bytes: Uint8Array,
+  indent: string,
+  depth = 0,
+): string {
+  const btf = kernel.btf;
+  const t = btf.resolve(typeId);
+  switch (t.kind) {
+    case "int": {
+      const v = readInt(bytes, t.size!, t.int!.signed);
+      if (t.int!.bool) return v ? "true" : "false";
+      if (t.size === 1 && t.int!.char) return `${v} '${escapeChar(Number(v) & 0xff)}'`;
+      return v.toString();
+    }
+    case "enum":
+    case "enum64": {
+      const v = readInt(bytes, t.size!, true);
+      const e = t.enumerators!.find(
+        (x) => x.value === v || BigInt.asUintN(t.size! * 8, x.value) === BigInt.asUintN(t.size! * 8, v),
+      );
+      return e ? e.name : v.toString();
+    }
+    case "ptr": {
+      const v = readInt(bytes, 8, false);
+      if (v === 0n) return "0x0";
+      const target = btf.resolve(t.type ?? 0);
+      if (target.kind === "func_proto" || target.kind === "func") {
+        const r = kernel.symbols.resolve(v);
+        return `0x${v.toString(16)}${r ? ` <${r.name}${r.offset ? `+${r.offset}` : ""}>` : ""}`;
+      }
+      return `0x${v.toString(16)}`;
+    }
+    case "array": {
+      const elem = btf.resolve(t.array!.type);
+      const n = t.array!.length;
+      if (elem.kind === "int" && elem.size === 1) {
+        let end = bytes.indexOf(0);
+        if (end < 0 || end > n) end = n;
+        return `"${[...bytes.subarray(0, end)].map(escapeChar).join("")}"`;
+      }
+      const size = n ? bytes.length / n : 0;
+      const items: string[] = [];
+      for (let i = 0; i < Math.min(n, MAX_ELEMS); i++)
+        items.push(
+          formatValue(kernel, t.array!.type, bytes.subarray(i * size, (i + 1) * size), indent, depth + 1),
+        );
+      return `{${items.join(", ")}${n > MAX_ELEMS ? ", ..." : ""}}`;
+    }
+    case "struct":
+    case "union": {
+      if (depth >= MAX_DEPTH) return "{...}";
+      const inner = `${indent}  `;
+      const parts = (t.members ?? []).map((m) => `${inner}${memberText(kernel, m, bytes, inner, depth + 1)}`);
+      return `{\n${parts.join(",\n")}\n${indent}}`;
+    }
+    default:
+      return `<${t.kind}>`;
+  }
+}
+
+function memberText(kernel: Kernel, m: BtfMember, bytes: Uint8Array, indent: string, depth: number): string {
+  const btf = kernel.btf;
+  const byte = Math.floor(m.bitOffset / 8);
+  if (m.bitSize) {
+    const word = readInt(bytes.subarray(byte, byte + 8).slice(), Math.min(8, bytes.length - byte), false);
+    const v = (word >> BigInt(m.bitOffset % 8)) & ((1n << BigInt(m.bitSize)) - 1n);
+    return `${m.name} = ${v}`;
+  }
+  const size = btf.sizeof(m.type);
+  const value = formatValue(kernel, m.type, bytes.subarray(byte, byte + size), indent, depth);
+  return m.name ? `${m.name} = ${value}` : value;
+}
+
+/** One member by path (`se.exec_start`) of the object at `addr`: "  name = value". */
+export function formatMember(kernel: Kernel, structId: number, addr: bigint, path: string): string {
+  const btf = kernel.btf;
+  const { bitOffset, bitSize, type } = btf.member(structId, path);
+  const name = path.split(".").at(-1)!;
+  if (bitSize) {
+    const b = kernel.read(addr + BigInt(Math.floor(bitOffset / 8)), 8);
+    const v = (readInt(b, 8, false) >> BigInt(bitOffset % 8)) & ((1n << BigInt(bitSize)) - 1n);
+    return `  ${name} = ${v},`;
+  }
+  const size = btf.sizeof(type);
+  return `  ${name} = ${formatValue(kernel, type, kernel.read(addr + BigInt(bitOffset / 8), size), "  ")},`;
+}
