@@ -18,6 +18,7 @@ commands:
   ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
   sym ADDR|NAME DUMP address → symbol+offset, symbol → address
   rd ADDR [N] DUMP   read kernel (or -p physical) memory as crash's rd shows it
+  dis SYMBOL [N] DUMP  disassemble kernel code, branch targets named
   struct NAME [ADDR] DUMP   a type's layout (-o offsets) or an object's contents, from BTF
   whatis NAME DUMP   a type's definition, or what a symbol is
   help [COMMAND]     this text, or a command's
@@ -47,6 +48,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   kmem: onDump("kmem"),
   sym: onDump("sym"),
   rd: onDump("rd"),
+  dis: onDump("dis"),
   struct: onDump("struct"),
   union: onDump("union"),
   whatis: onDump("whatis"),

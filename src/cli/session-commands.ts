@@ -1,4 +1,5 @@
 /** The crash-compatible commands, by name: what `kdx CMD DUMP` and the shell both run. */
+import { dis } from "./commands/dis.ts";
 import { kmem } from "./commands/kmem.ts";
 import { log } from "./commands/log.ts";
 import { mod } from "./commands/mod.ts";
@@ -10,5 +11,5 @@ import { sys } from "./commands/sys.ts";
 import type { SessionCommand } from "./session.ts";
 
 export const SESSION_COMMANDS: ReadonlyMap<string, SessionCommand> = new Map(
-  [sys, ps, log, mod, kmem, sym, rd, struct, union, whatis].map((c) => [c.name, c]),
+  [sys, ps, log, mod, kmem, sym, rd, dis, struct, union, whatis].map((c) => [c.name, c]),
 );

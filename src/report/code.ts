@@ -3,7 +3,8 @@
  * of the faulting instruction in `<..>` (or `(..)`). Decoded with iced-x86 in
  * AT&T syntax, as the kernel's scripts/decodecode shows it with objdump.
  */
-import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
+import { Decoder, DecoderOptions } from "iced-x86";
+import { gasFormatter as gas } from "../util/x86-disasm.ts";
 
 export interface Instruction {
   /** Offset from the first decoded byte. */
@@ -48,22 +49,6 @@ export function parseCodeBytes(listing: string): CodeBytes | undefined {
   }
   if (trapOffset < 0 || bytes.length === 0) return undefined;
   return { bytes: Uint8Array.from(bytes), trapOffset };
-}
-
-let formatter: Formatter | undefined;
-function gas(): Formatter {
-  if (!formatter) {
-    formatter = new Formatter(FormatterSyntax.Gas);
-    formatter.hexPrefix = "0x";
-    formatter.hexSuffix = "";
-    formatter.uppercaseHex = false;
-    formatter.smallHexNumbersInDecimal = false;
-    formatter.addLeadingZeroToHexNumbers = false;
-    formatter.branchLeadingZeros = false;
-    formatter.ripRelativeAddresses = true;
-    formatter.showZeroDisplacements = true;
-  }
-  return formatter;
 }
 
 /** Where byte 0 is placed for decoding: far from 0 so that backward branch targets stay positive. */

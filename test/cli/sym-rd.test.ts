@@ -1,4 +1,4 @@
-/** sym and rd, from the dump alone: addresses agree with the real System.map + KASLR; reads are real memory. */
+/** sym, rd and dis, from the dump alone: addresses agree with the real System.map + KASLR; reads are real memory. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
@@ -41,4 +41,20 @@ test("rd: the kernel's banner as bytes, and the same bytes read physically with 
   const p = kdx(["rd", "-p", "-8", pa.toString(16), "16", d.path]);
   assert.equal(p.status, 0, p.stderr);
   assert.equal(p.stdout.slice(18), r.stdout.slice(18));
+});
+
+test("dis: a whole function from the dump's memory, branch targets named by kallsyms", () => {
+  const r = kdx(["dis", "sysrq_handle_crash", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  const start = mapAddr("sysrq_handle_crash");
+  assert.equal(lines[0], `0x${start.toString(16)} <sysrq_handle_crash>:\tnopl   0x0(%rax,%rax,1)`);
+  // sysrq-c panics: the function calls panic(), and the call is named.
+  assert.ok(
+    lines.some((l) => l.endsWith(`call   0x${mapAddr("panic").toString(16)} <panic>`)),
+    r.stdout,
+  );
+  const three = kdx(["dis", "panic", "3", d.path]).stdout.trimEnd().split("\n");
+  assert.equal(three.length, 3);
+  assert.match(three[1], /<panic\+5>:\tpush {3}%rbp$/);
 });
