@@ -6,6 +6,7 @@ import type { Dump } from "../dump/physical-memory.ts";
 import { cstring, latin1 } from "../util/bytes.ts";
 import { KdxError } from "../util/errors.ts";
 import { hasKallsyms, readKallsyms } from "./symbols/kallsyms.ts";
+import { readModuleSymbols } from "./symbols/module-kallsyms.ts";
 import type { SymbolTable } from "./symbols/symbol-table.ts";
 import type { Btf } from "./types/btf.ts";
 import { readKernelBtf } from "./types/find-btf.ts";
@@ -15,7 +16,10 @@ import { X86_64AddressSpace } from "./x86_64/address-space.ts";
 export class Kernel {
   readonly vmcoreinfo: VmcoreInfo;
   readonly mm: X86_64AddressSpace;
+  private coreTable: SymbolTable | undefined;
   private symbolTable: SymbolTable | undefined;
+  /** What could be read only in part (module symbols, …), for the commands to report. */
+  readonly warnings: string[] = [];
   private btfTypes: Btf | undefined;
 
   constructor(readonly dump: Dump) {
@@ -29,25 +33,43 @@ export class Kernel {
     this.mm = new X86_64AddressSpace(dump.memory, this.vmcoreinfo, { physBase: dump.physBase });
   }
 
-  /** The kernel's symbols: kallsyms from its memory unless a table was given (System.map, vmlinux). */
-  get symbols(): SymbolTable {
-    if (!this.symbolTable) {
+  /** The core kernel's symbols: kallsyms from its memory unless a table was given (System.map). */
+  get coreSymbols(): SymbolTable {
+    if (!this.coreTable) {
       if (!hasKallsyms(this))
         throw new KdxError(
           "the dump's VMCOREINFO does not locate the kernel's kallsyms tables (kernels before 6.0 without the backport export none): give the kernel's symbols with --system-map FILE",
         );
-      this.symbolTable = readKallsyms(this);
+      this.coreTable = readKallsyms(this);
+    }
+    return this.coreTable;
+  }
+
+  /** Every symbol: the core kernel's, and each loaded module's from its own kallsyms in memory. */
+  get symbols(): SymbolTable {
+    if (!this.symbolTable) {
+      const core = this.coreSymbols;
+      let modules: ReturnType<typeof readModuleSymbols> = [];
+      try {
+        modules = readModuleSymbols(this, this.btf, core);
+      } catch (e) {
+        // Module symbols are a bonus: a damaged module list must not take the kernel's own symbols with it.
+        if (!(e instanceof KdxError)) throw e;
+        this.warnings.push(`module symbols unreadable: ${e.message}`);
+      }
+      this.symbolTable = modules.length ? core.with(modules) : core;
     }
     return this.symbolTable;
   }
 
   useSymbols(table: SymbolTable): void {
-    this.symbolTable = table;
+    this.coreTable = table;
+    this.symbolTable = undefined;
   }
 
   /** The kernel's types, from the BTF in its own image. */
   get btf(): Btf {
-    this.btfTypes ??= readKernelBtf(this, this.symbols);
+    this.btfTypes ??= readKernelBtf(this, this.coreSymbols);
     return this.btfTypes;
   }
 

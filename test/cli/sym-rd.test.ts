@@ -58,3 +58,15 @@ test("dis: a whole function from the dump's memory, branch targets named by kall
   assert.equal(three.length, 3);
   assert.match(three[1], /<panic\+5>:\tpush {3}%rbp$/);
 });
+
+test("module symbols from each module's own kallsyms: crash's bt return addresses resolve into crashmod", () => {
+  // crash's bt on the NULL-dereference dump: " #4 [ffffd3f24042bd20] crashmod_do_null at ffffffffc0480251 [crashmod]".
+  const bt = readFileSync(`${d.oracles}/crash-bt.txt`, "utf8");
+  const frames = [...bt.matchAll(/#\d+ \[[0-9a-f]+\] (\S+) at ([0-9a-f]+) \[crashmod\]/g)];
+  assert.ok(frames.length >= 2, bt);
+  const r = kdx(["sym", ...frames.map((f) => f[2]), d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  const got = r.stdout.trimEnd().split("\n");
+  for (const [i, f] of frames.entries())
+    assert.match(got[i], new RegExp(`^${f[2]} \\(t\\) ${f[1].replace(".", "\\.")}\\+\\d+ \\[crashmod\\]$`));
+});

@@ -50,8 +50,8 @@ export const mod: SessionCommand = {
           })),
         })}\n`,
       );
-    // crash's words for "no module object file, symbols from the module's in-memory kallsyms"; kdx reads the
-    // modules' own kallsyms with the symbol work of issue 4 (not yet: module addresses resolve to nothing).
+    // crash's words for "no module object file; symbols from the module's own kallsyms in memory", which is
+    // where kdx takes them from too (kernel/symbols/module-kallsyms.ts).
     else out.write(renderMod(mods, "CONFIG_KALLSYMS"));
   },
 };

@@ -21,12 +21,14 @@ for a name, its address and type. Symbols come from the kallsyms in the dump (or
         const r = table.resolveAny(addr);
         if (!r) throw new KdxError(`${arg}: no symbol there`);
         out.write(
-          `${addr.toString(16).padStart(16, "0")} (${r.type}) ${r.name}${r.offset ? `+${r.offset}` : ""}\n`,
+          `${addr.toString(16).padStart(16, "0")} (${r.type}) ${r.name}${r.offset ? `+${r.offset}` : ""}${r.module ? ` [${r.module}]` : ""}\n`,
         );
       } else {
         const s = table.lookup(arg);
         if (!s) throw new KdxError(`${arg}: no such symbol`);
-        out.write(`${s.address.toString(16).padStart(16, "0")} (${s.type}) ${s.name}\n`);
+        out.write(
+          `${s.address.toString(16).padStart(16, "0")} (${s.type}) ${s.name}${s.module ? ` [${s.module}]` : ""}\n`,
+        );
       }
     }
   },

@@ -68,12 +68,17 @@ export class SymbolTable {
     return out.sort();
   }
 
+  /** This table with more symbols (a module's), keeping its source. */
+  with(more: Symbol[]): SymbolTable {
+    return new SymbolTable([...this.sorted, ...more], this.source);
+  }
+
   lookup(name: string): Symbol | undefined {
     return this.byName.get(name);
   }
 
   /** The symbol of any type at or below `addr` (data too), with the offset into it. */
-  resolveAny(addr: bigint): { name: string; type: string; offset: number } | undefined {
+  resolveAny(addr: bigint): { name: string; type: string; offset: number; module?: string } | undefined {
     const a = this.sorted;
     let lo = 0;
     let hi = a.length - 1;
@@ -88,7 +93,7 @@ export class SymbolTable {
     // Skip absolute and per-CPU entries that merely sort low; a kernel address needs a kernel symbol.
     if (idx < 0 || addr - a[idx].address > 0x1000000n) return undefined;
     const s = a[idx];
-    return { name: s.name, type: s.type, offset: Number(addr - s.address) };
+    return { name: s.name, type: s.type, offset: Number(addr - s.address), module: s.module };
   }
 
   /** The text symbol containing `addr`, its size taken as the distance to the next symbol. */
