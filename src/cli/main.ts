@@ -16,6 +16,7 @@ commands:
   kmem -i DUMP       memory use, as crash's "kmem -i" prints it
   mod DUMP           the loaded modules, as crash's "mod" lists them
   ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
+  task PID|TASK DUMP a task's struct task_struct (-R members)
   sym ADDR|NAME DUMP address → symbol+offset, symbol → address
   rd ADDR [N] DUMP   read kernel (or -p physical) memory as crash's rd shows it
   dis SYMBOL [N] DUMP  disassemble kernel code, branch targets named
@@ -49,6 +50,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sym: onDump("sym"),
   rd: onDump("rd"),
   dis: onDump("dis"),
+  task: onDump("task"),
   struct: onDump("struct"),
   union: onDump("union"),
   whatis: onDump("whatis"),

@@ -8,8 +8,9 @@ import { rd } from "./commands/rd.ts";
 import { struct, union, whatis } from "./commands/struct.ts";
 import { sym } from "./commands/sym.ts";
 import { sys } from "./commands/sys.ts";
+import { task } from "./commands/task.ts";
 import type { SessionCommand } from "./session.ts";
 
 export const SESSION_COMMANDS: ReadonlyMap<string, SessionCommand> = new Map(
-  [sys, ps, log, mod, kmem, sym, rd, dis, struct, union, whatis].map((c) => [c.name, c]),
+  [sys, ps, task, log, mod, kmem, sym, rd, dis, struct, union, whatis].map((c) => [c.name, c]),
 );

@@ -48,3 +48,17 @@ test("struct layouts, -o offsets, whole objects, whatis", () => {
   assert.match(r.stdout, /release = "6\.1\.0-56-cloud-amd64",/);
   assert.match(r.stderr, /struct: struct nosuch: no such type in the kernel's BTF/);
 });
+
+test("task: crash's context header for each task, then its task_struct", () => {
+  const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
+  const headers = readFileSync(join(d.oracles, "crash-foreach-bt.txt"), "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("PID: "));
+  // pid 0 names both idle tasks, as crash's `task 0` would.
+  const r = kdx(["-c", "task -R pid 0; task -R pid 1; task -R pid 102", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  const got = r.stdout.split("\n").filter((l) => l.startsWith("PID: "));
+  const want = headers.filter((l) => /^PID: (0|1|102) /.test(l));
+  assert.deepEqual(got, want);
+  assert.match(r.stdout, /^ {2}pid = 102,$/m);
+});

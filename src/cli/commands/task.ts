@@ -1,0 +1,47 @@
+/** `task PID|TASK`: a task's struct task_struct, under crash's context header. */
+import { parseArgs } from "node:util";
+import { type PsRow, psRows } from "../../analysis/tasks.ts";
+import { KdxError, UsageError } from "../../util/errors.ts";
+import type { SessionCommand } from "../session.ts";
+import { formatMember, formatValue } from "../views/btf-value.ts";
+
+/** crash's context line: `PID: 105      TASK: ffff8eb6026f8000  CPU: 0    COMMAND: "sh"`. */
+export function taskHeader(r: PsRow): string {
+  return `PID: ${String(r.pid).padEnd(7)}  TASK: ${r.task.toString(16).padStart(16, "0")}  CPU: ${String(r.cpu).padEnd(3)}  COMMAND: "${r.comm}"`;
+}
+
+export const task: SessionCommand = {
+  name: "task",
+  summary: "task PID|TASK [-R member,...]: a task's task_struct",
+  help: `usage: task PID|TASK [-R member[,member...]]      (kdx task ... DUMP)
+
+The task's context line (PID, TASK, CPU, COMMAND) and its struct task_struct,
+read through the kernel's BTF; -R shows only the named members.
+`,
+  run({ kernel }, argv, out) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { R: { type: "string", short: "R" } },
+    });
+    if (positionals.length !== 1) throw new UsageError("task PID|TASK");
+    const arg = positionals[0];
+    const rows = psRows(kernel);
+    const byAddr = /^(0x)?[0-9a-f]{9,16}$/i.test(arg)
+      ? BigInt(arg.startsWith("0x") ? arg : `0x${arg}`)
+      : undefined;
+    const hits =
+      byAddr !== undefined
+        ? rows.filter((r) => r.task === byAddr)
+        : rows.filter((r) => String(r.pid) === arg);
+    if (!hits.length) throw new KdxError(`${arg}: no such task`);
+    const ts = kernel.btf.find("task_struct", "struct")!;
+    for (const r of hits) {
+      out.write(`${taskHeader(r)}\n`);
+      if (values.R)
+        for (const m of values.R.split(",")) out.write(`${formatMember(kernel, ts.id, r.task, m)}\n`);
+      else out.write(`struct task_struct ${formatValue(kernel, ts.id, kernel.read(r.task, ts.size!), "")}\n`);
+      if (hits.length > 1) out.write("\n");
+    }
+  },
+};
