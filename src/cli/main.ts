@@ -17,6 +17,7 @@ commands:
   mod DUMP           the loaded modules, as crash's "mod" lists them
   ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
   task PID|TASK DUMP a task's struct task_struct (-R members)
+  p|px SYMBOL DUMP   a variable's value (per-CPU variables with their type and addresses)
   sym ADDR|NAME DUMP address → symbol+offset, symbol → address
   rd ADDR [N] DUMP   read kernel (or -p physical) memory as crash's rd shows it
   dis SYMBOL [N] DUMP  disassemble kernel code, branch targets named
@@ -51,6 +52,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rd: onDump("rd"),
   dis: onDump("dis"),
   task: onDump("task"),
+  p: onDump("p"),
+  px: onDump("px"),
   struct: onDump("struct"),
   union: onDump("union"),
   whatis: onDump("whatis"),

@@ -3,6 +3,7 @@ import { dis } from "./commands/dis.ts";
 import { kmem } from "./commands/kmem.ts";
 import { log } from "./commands/log.ts";
 import { mod } from "./commands/mod.ts";
+import { p, px } from "./commands/print.ts";
 import { ps } from "./commands/ps.ts";
 import { rd } from "./commands/rd.ts";
 import { struct, union, whatis } from "./commands/struct.ts";
@@ -12,5 +13,5 @@ import { task } from "./commands/task.ts";
 import type { SessionCommand } from "./session.ts";
 
 export const SESSION_COMMANDS: ReadonlyMap<string, SessionCommand> = new Map(
-  [sys, ps, task, log, mod, kmem, sym, rd, dis, struct, union, whatis].map((c) => [c.name, c]),
+  [sys, ps, task, log, mod, kmem, sym, rd, dis, p, px, struct, union, whatis].map((c) => [c.name, c]),
 );

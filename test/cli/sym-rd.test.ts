@@ -70,3 +70,16 @@ test("module symbols from each module's own kallsyms: crash's bt return addresse
   for (const [i, f] of frames.entries())
     assert.match(got[i], new RegExp(`^${f[2]} \\(t\\) ${f[1].replace(".", "\\.")}\\+\\d+ \\[crashmod\\]$`));
 });
+
+test("p of a per-CPU variable: its BTF type and each CPU's address, which crash's runq agrees with", () => {
+  for (const dd of fixtureDumps().filter((x) => ["6.1-kdump/vmcore", "6.1-null/vmcore.elf"].includes(x.id))) {
+    const r = kdx(["p", "runqueues", dd.path]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^PER-CPU DATA TYPE:\n {2}struct rq runqueues;\nPER-CPU ADDRESSES:\n/);
+    const runq = readFileSync(`${dd.oracles}/crash-runq.txt`, "utf8");
+    for (const [, cpu, addr] of runq.matchAll(/^CPU (\d+) RUNQUEUE: ([0-9a-f]+)$/gm))
+      assert.match(r.stdout, new RegExp(`^ {2}\\[${cpu}\\]: ${addr}$`, "m"));
+  }
+  const j = kdx(["px", "jiffies", d.path]);
+  assert.match(j.stdout, /^jiffies = 0x[0-9a-f]+ {2}\(no type in BTF: read as unsigned long\)\n$/);
+});

@@ -1,0 +1,58 @@
+/**
+ * `p`/`px`: a kernel variable's value. BTF carries the types of per-CPU variables only; those print as crash
+ * prints per-CPU data (the type, then each CPU's address). Other globals have no type in BTF: kdx reads them
+ * as an unsigned long and says so, rather than guess.
+ */
+import { parseArgs } from "node:util";
+import { perCpu } from "../../analysis/tasks.ts";
+import { declare } from "../../kernel/types/c-decl.ts";
+import { KdxError, UsageError } from "../../util/errors.ts";
+import type { Session, SessionCommand } from "../session.ts";
+import { formatValue } from "../views/btf-value.ts";
+
+function print(hex: boolean) {
+  return ({ kernel }: Session, argv: string[], out: NodeJS.WritableStream) => {
+    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    if (positionals.length !== 1) throw new UsageError(`${hex ? "px" : "p"} SYMBOL`);
+    const name = positionals[0];
+    const sym = kernel.symbols.lookup(name);
+    if (!sym) throw new KdxError(`${name}: no such symbol`);
+    const btf = kernel.btf;
+    const v = btf.find(name, "var");
+    if (v && sym.type.toUpperCase() === "A") {
+      const cpus = kernel.readU32(kernel.symbol("nr_cpu_ids"));
+      out.write(`PER-CPU DATA TYPE:\n  ${declare(btf, v.type ?? 0, name)};\nPER-CPU ADDRESSES:\n`);
+      for (let c = 0; c < Math.min(cpus, 8192); c++)
+        out.write(`  [${c}]: ${perCpu(kernel, name, c).toString(16)}\n`);
+      return;
+    }
+    if (v) {
+      const size = btf.sizeof(v.type ?? 0);
+      out.write(`${name} = ${formatValue(kernel, v.type ?? 0, kernel.read(sym.address, size), "")}\n`);
+      return;
+    }
+    const value = kernel.readU64(sym.address);
+    out.write(
+      `${name} = ${hex ? `0x${value.toString(16)}` : value.toString()}  (no type in BTF: read as unsigned long)\n`,
+    );
+  };
+}
+
+export const p: SessionCommand = {
+  name: "p",
+  summary: "p SYMBOL: a variable's value (per-CPU variables with their type)",
+  help: `usage: p SYMBOL      (kdx p SYMBOL DUMP)
+
+A kernel variable's value. Per-CPU variables (typed in BTF) show their type and
+each CPU's address, as crash prints them; other globals, which BTF does not type,
+are read as an unsigned long, and say so.
+`,
+  run: print(false),
+};
+
+export const px: SessionCommand = {
+  name: "px",
+  summary: "px SYMBOL: p in hexadecimal",
+  help: "usage: px SYMBOL      (kdx px SYMBOL DUMP)\n\nAs p, numbers in hexadecimal.\n",
+  run: print(true),
+};
