@@ -1,6 +1,6 @@
 /** kdx's command line: dispatch to one command, and turn errors into one clear line. */
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { KdxError, UsageError } from "../util/errors.ts";
 
 const USAGE = `usage: kdx <command> [options]
@@ -83,9 +83,25 @@ async function shellMain(argv: string[]): Promise<number> {
       "system-map": { type: "string" },
     },
   });
-  if (positionals.length !== 1) throw new UsageError("kdx [-s] [-c COMMANDS] [--system-map FILE] DUMP");
+  if (positionals.length < 1 || positionals.length > 2)
+    throw new UsageError("kdx [-s] [-c COMMANDS] [--system-map FILE] DUMP [System.map]");
+  // crash takes "vmlinux vmcore" in either order; kdx takes the dump and, optionally, a System.map.
+  const { looksLikeDump } = await import("./io/dump-input.ts");
+  const dumps = positionals.filter((f) => looksLikeDump(f));
+  const others = positionals.filter((f) => !dumps.includes(f));
+  if (dumps.length !== 1)
+    throw new UsageError(`give one dump (found ${dumps.length} among ${positionals.join(", ")})`);
+  let systemMap = values["system-map"];
+  if (others.length) {
+    const head = readFileSync(others[0]).subarray(0, 4);
+    if (head[0] === 0x7f && head[1] === 0x45)
+      throw new UsageError(
+        `${others[0]} is an ELF file (a vmlinux?): kdx takes symbols and types from the dump itself; a vmlinux's DWARF is not read yet (a System.map is)`,
+      );
+    systemMap = others[0];
+  }
   const { shell } = await import("./shell.ts");
-  return shell(positionals[0], { commands: values.c, silent: values.s, systemMap: values["system-map"] });
+  return shell(dumps[0], { commands: values.c, silent: values.s, systemMap });
 }
 
 async function main(argv: string[]): Promise<number> {

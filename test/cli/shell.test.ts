@@ -57,3 +57,18 @@ test("-c runs commands separated by ;, > writes a file; stdin scripts run withou
   const s = kdx(["-s", d.path], "kmem -i\nq\n");
   assert.equal(s.stdout, readFileSync(join(d.oracles, "crash-kmem-i.txt"), "utf8"));
 });
+
+test("kdx System.map DUMP in either order, as crash takes vmlinux and vmcore; a vmlinux is named as unsupported", () => {
+  const map = join(
+    ROOT,
+    "../shared/fixtures/vmcore/kernel-6.1.0-56-cloud-amd64/System.map-6.1.0-56-cloud-amd64",
+  );
+  const a = kdx(["-c", "ps", map, d.path]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(a.stdout, readFileSync(join(d.oracles, "crash-ps.txt"), "utf8"));
+  const b = kdx(["-c", "ps", d.path, map]);
+  assert.equal(b.stdout, a.stdout);
+  const elf = kdx(["-c", "ps", d.path, "/bin/sh"]);
+  assert.equal(elf.status, 2);
+  assert.match(elf.stderr, /is an ELF file \(a vmlinux\?\)/);
+});
