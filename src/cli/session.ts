@@ -50,3 +50,15 @@ export async function runOnDump(
 export const SYSTEM_MAP_HELP = `  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
                      the dump (for kernels whose VMCOREINFO does not locate kallsyms)
 `;
+
+/** A string sink: a command's output captured (for a pipe, a file, or a JSON wrapper). */
+export class TextSink {
+  text = "";
+  write(s: string | Uint8Array): boolean {
+    this.text += typeof s === "string" ? s : new TextDecoder().decode(s);
+    return true;
+  }
+  get stream(): NodeJS.WritableStream {
+    return this as unknown as NodeJS.WritableStream;
+  }
+}

@@ -8,19 +8,10 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { KdxError } from "../util/errors.ts";
 import { openKernel } from "./io/dump-input.ts";
-import type { Session } from "./session.ts";
+import { type Session, TextSink } from "./session.ts";
 import { SESSION_COMMANDS } from "./session-commands.ts";
 
 const QUIT = new Set(["q", "quit", "exit"]);
-
-/** A string sink: a command's output, before it goes to a pipe, a file or the terminal. */
-class Capture {
-  text = "";
-  write(s: string | Uint8Array): boolean {
-    this.text += typeof s === "string" ? s : new TextDecoder().decode(s);
-    return true;
-  }
-}
 
 /** Words of a command line, with '…' and "…" quoting. */
 export function words(line: string): string[] {
@@ -74,7 +65,7 @@ export function runLine(
   const { command, pipe, file, append } = splitRedirect(line);
   const [name, ...args] = words(command);
   if (!name) return;
-  const sink = pipe || file ? new Capture() : out;
+  const sink = pipe || file ? new TextSink() : out;
   try {
     if (name === "help") sink.write(helpText(args[0]));
     else {
@@ -91,7 +82,7 @@ export function runLine(
     else throw e;
     return;
   }
-  if (sink instanceof Capture) {
+  if (sink instanceof TextSink) {
     if (file) (append ? appendFileSync : writeFileSync)(file, sink.text);
     else {
       // The pipeline is the user's own shell command, as in crash.

@@ -14,7 +14,11 @@ address) from the dead kernel's memory, in AT&T syntax, each line as crash
 prints it: "0xffffffff8153a1c5 <sysrq_handle_crash+5>:\\tpush   %rbp".
 `,
   run(session, argv, out) {
-    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: "boolean" } },
+    });
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError("dis SYMBOL|ADDRESS [COUNT]");
     const table = session.kernel.symbols;
     const [what, countArg] = positionals;
@@ -36,7 +40,27 @@ prints it: "0xffffffff8153a1c5 <sysrq_handle_crash+5>:\\tpush   %rbp".
       const r = table.resolve(a);
       return r ? `<${r.name}${r.offset ? `+${r.offset}` : ""}>` : "";
     };
-    for (const ins of disassemble(bytes, start, count)) {
+    const decoded = disassemble(bytes, start, count);
+    if (values.json) {
+      out.write(
+        `${JSON.stringify({
+          schema: "kdx.dis/1",
+          instructions: decoded.map((i) => ({
+            address: `0x${i.ip.toString(16)}`,
+            label: label(i.ip).slice(1, -1) || undefined,
+            bytes: [...bytes.subarray(Number(i.ip - start), Number(i.ip - start) + i.length)]
+              .map((b) => b.toString(16).padStart(2, "0"))
+              .join(" "),
+            text: i.text,
+            target: i.branchTarget !== undefined ? `0x${i.branchTarget.toString(16)}` : undefined,
+            targetLabel:
+              i.branchTarget !== undefined ? label(i.branchTarget).slice(1, -1) || undefined : undefined,
+          })),
+        })}\n`,
+      );
+      return;
+    }
+    for (const ins of decoded) {
       let text = ins.text;
       if (ins.branchTarget !== undefined) {
         const l = label(ins.branchTarget);

@@ -12,7 +12,11 @@ import { formatValue } from "../views/btf-value.ts";
 
 function print(hex: boolean) {
   return ({ kernel }: Session, argv: string[], out: NodeJS.WritableStream) => {
-    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: "boolean" } },
+    });
     if (positionals.length !== 1) throw new UsageError(`${hex ? "px" : "p"} SYMBOL`);
     const name = positionals[0];
     const sym = kernel.symbols.lookup(name);
@@ -21,6 +25,16 @@ function print(hex: boolean) {
     const v = btf.find(name, "var");
     if (v && sym.type.toUpperCase() === "A") {
       const cpus = kernel.readU32(kernel.symbol("nr_cpu_ids"));
+      if (values.json) {
+        const addresses = Array.from(
+          { length: Math.min(cpus, 8192) },
+          (_, c) => `0x${perCpu(kernel, name, c).toString(16)}`,
+        );
+        out.write(
+          `${JSON.stringify({ schema: "kdx.p/1", name, perCpu: true, type: declare(btf, v.type ?? 0, name), addresses })}\n`,
+        );
+        return;
+      }
       out.write(`PER-CPU DATA TYPE:\n  ${declare(btf, v.type ?? 0, name)};\nPER-CPU ADDRESSES:\n`);
       for (let c = 0; c < Math.min(cpus, 8192); c++)
         out.write(`  [${c}]: ${perCpu(kernel, name, c).toString(16)}\n`);
@@ -32,6 +46,12 @@ function print(hex: boolean) {
       return;
     }
     const value = kernel.readU64(sym.address);
+    if (values.json) {
+      out.write(
+        `${JSON.stringify({ schema: "kdx.p/1", name, perCpu: false, typed: false, value: `0x${value.toString(16)}` })}\n`,
+      );
+      return;
+    }
     out.write(
       `${name} = ${hex ? `0x${value.toString(16)}` : value.toString()}  (no type in BTF: read as unsigned long)\n`,
     );

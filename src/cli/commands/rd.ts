@@ -28,6 +28,7 @@ words that are kernel addresses as symbol+offset.
       options: {
         p: { type: "boolean", short: "p" },
         s: { type: "boolean", short: "s" },
+        json: { type: "boolean" },
       },
     });
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError("rd ADDRESS [COUNT]");
@@ -40,6 +41,18 @@ words that are kernel addresses as symbol+offset.
       ? session.dump.memory.read(addr, count * width)
       : session.kernel.read(addr, count * width);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (values.json) {
+      const words: string[] = [];
+      for (let k = 0; k < count; k++) {
+        let v = 0n;
+        for (let b = width - 1; b >= 0; b--) v = (v << 8n) | BigInt(bytes[k * width + b]);
+        words.push(`0x${v.toString(16)}`);
+      }
+      out.write(
+        `${JSON.stringify({ schema: "kdx.rd/1", address: `0x${addr.toString(16)}`, physical: values.p === true, width, values: words })}\n`,
+      );
+      return;
+    }
     const perLine = 16 / width;
     const lines: string[] = [];
     for (let i = 0; i < count; i += perLine) {

@@ -2,8 +2,8 @@
 import { parseArgs } from "node:util";
 import { declare, ptype } from "../../kernel/types/c-decl.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
-import type { Session, SessionCommand } from "../session.ts";
-import { formatMember, formatValue } from "../views/btf-value.ts";
+import { type Session, type SessionCommand, TextSink } from "../session.ts";
+import { formatMember, formatValue, valueJson } from "../views/btf-value.ts";
 
 function address(session: Session, arg: string): bigint {
   if (/^(0x)?[0-9a-f]+$/i.test(arg)) return BigInt(arg.startsWith("0x") ? arg : `0x${arg}`);
@@ -26,7 +26,7 @@ With an address (or a symbol): the object's contents, or only the members named 
       const { values, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { o: { type: "boolean", short: "o" } },
+        options: { o: { type: "boolean", short: "o" }, json: { type: "boolean" } },
       });
       if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`${kind} NAME [ADDRESS]`);
       const [spec, where] = positionals;
@@ -42,6 +42,45 @@ With an address (or a symbol): the object's contents, or only the members named 
       const btf = session.kernel.btf;
       const t = btf.find(typeName, kind);
       if (!t) throw new KdxError(`${kind} ${typeName}: no such type in the kernel's BTF`);
+      if (values.json) {
+        const layoutJson = () =>
+          (members.length ? members : (t.members ?? []).map((m) => m.name).filter(Boolean)).map((m) => {
+            const hit = btf.member(t.id, m);
+            return {
+              name: m,
+              offset: hit.bitOffset / 8,
+              bitOffset: hit.bitOffset,
+              bitSize: hit.bitSize || undefined,
+              type: btf.typeName(hit.type),
+            };
+          });
+        const o: Record<string, unknown> = { schema: "kdx.struct/1", kind, name: typeName, size: t.size };
+        if (!where) o.members = layoutJson();
+        else {
+          const addr = address(session, where);
+          o.address = `0x${addr.toString(16)}`;
+          if (members.length) {
+            const vals: Record<string, unknown> = {};
+            for (const m of members) {
+              const hit = btf.member(t.id, m);
+              const bytes = session.kernel.read(
+                addr + BigInt(Math.floor(hit.bitOffset / 8)),
+                hit.bitSize ? 8 : btf.sizeof(hit.type),
+              );
+              vals[m] = hit.bitSize
+                ? Number(
+                    (new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true) >>
+                      BigInt(hit.bitOffset % 8)) &
+                      ((1n << BigInt(hit.bitSize)) - 1n),
+                  )
+                : valueJson(session.kernel, hit.type, bytes);
+            }
+            o.value = vals;
+          } else o.value = valueJson(session.kernel, t.id, session.kernel.read(addr, t.size!));
+        }
+        out.write(`${JSON.stringify(o)}\n`);
+        return;
+      }
       if (!where) {
         if (members.length)
           for (const m of members) {
@@ -74,8 +113,21 @@ A struct, union, enum or typedef's definition from BTF; for a symbol, its addres
 (BTF records the types of per-CPU variables only, so other globals show no type.)
 `,
   run(session, argv, out) {
-    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: "boolean" } },
+    });
     if (positionals.length !== 1) throw new UsageError("whatis NAME");
+    if (values.json) {
+      // The definition as text, in an object: JSON views of types come with struct --json.
+      const text = new TextSink();
+      whatis.run(session, positionals, text.stream);
+      out.write(
+        `${JSON.stringify({ schema: "kdx.whatis/1", name: positionals[0], definition: text.text.trimEnd() })}\n`,
+      );
+      return;
+    }
     const name = positionals[0].replace(/^(struct|union|enum)\s+/, "");
     const btf = session.kernel.btf;
     const t =

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { type PsRow, psRows } from "../../analysis/tasks.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
 import type { SessionCommand } from "../session.ts";
-import { formatMember, formatValue } from "../views/btf-value.ts";
+import { formatMember, formatValue, valueJson } from "../views/btf-value.ts";
 
 /** crash's context line: `PID: 105      TASK: ffff8eb6026f8000  CPU: 0    COMMAND: "sh"`. */
 export function taskHeader(r: PsRow): string {
@@ -22,7 +22,7 @@ read through the kernel's BTF; -R shows only the named members.
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { R: { type: "string", short: "R" } },
+      options: { R: { type: "string", short: "R" }, json: { type: "boolean" } },
     });
     if (positionals.length !== 1) throw new UsageError("task PID|TASK");
     const arg = positionals[0];
@@ -36,6 +36,28 @@ read through the kernel's BTF; -R shows only the named members.
         : rows.filter((r) => String(r.pid) === arg);
     if (!hits.length) throw new KdxError(`${arg}: no such task`);
     const ts = kernel.btf.find("task_struct", "struct")!;
+    if (values.json) {
+      const tasks = hits.map((r) => {
+        const all = valueJson(kernel, ts.id, kernel.read(r.task, ts.size!)) as Record<string, unknown>;
+        const picked = values.R
+          ? Object.fromEntries(
+              values.R.split(",").map((m) => [
+                m,
+                m.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], all),
+              ]),
+            )
+          : all;
+        return {
+          pid: r.pid,
+          task: `0x${r.task.toString(16)}`,
+          cpu: r.cpu,
+          comm: r.comm,
+          task_struct: picked,
+        };
+      });
+      out.write(`${JSON.stringify({ schema: "kdx.task/1", tasks })}\n`);
+      return;
+    }
     for (const r of hits) {
       out.write(`${taskHeader(r)}\n`);
       if (values.R)

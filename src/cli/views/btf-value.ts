@@ -107,3 +107,60 @@ export function formatMember(kernel: Kernel, structId: number, addr: bigint, pat
   const size = btf.sizeof(type);
   return `  ${name} = ${formatValue(kernel, type, kernel.read(addr + BigInt(bitOffset / 8), size), "  ")},`;
 }
+
+/** The same value as JSON: integers as numbers when exact, else strings; pointers as hex strings. */
+export function valueJson(kernel: Kernel, typeId: number, bytes: Uint8Array, depth = 0): unknown {
+  const btf = kernel.btf;
+  const t = btf.resolve(typeId);
+  switch (t.kind) {
+    case "int": {
+      const v = readInt(bytes, t.size!, t.int!.signed);
+      if (t.int!.bool) return v !== 0n;
+      return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(v)
+        : v.toString();
+    }
+    case "enum":
+    case "enum64":
+      return formatValue(kernel, typeId, bytes, "", depth);
+    case "ptr":
+      return `0x${readInt(bytes, 8, false).toString(16)}`;
+    case "array": {
+      const elem = btf.resolve(t.array!.type);
+      const n = t.array!.length;
+      if (elem.kind === "int" && elem.size === 1) {
+        let end = bytes.indexOf(0);
+        if (end < 0 || end > n) end = n;
+        return new TextDecoder().decode(bytes.subarray(0, end));
+      }
+      const size = n ? bytes.length / n : 0;
+      const out: unknown[] = [];
+      for (let i = 0; i < Math.min(n, MAX_ELEMS); i++)
+        out.push(valueJson(kernel, t.array!.type, bytes.subarray(i * size, (i + 1) * size), depth + 1));
+      return out;
+    }
+    case "struct":
+    case "union": {
+      if (depth >= MAX_DEPTH) return null;
+      const obj: Record<string, unknown> = {};
+      for (const m of t.members ?? []) {
+        const byte = Math.floor(m.bitOffset / 8);
+        if (m.bitSize) {
+          const word = readInt(
+            bytes.subarray(byte, byte + 8).slice(),
+            Math.min(8, bytes.length - byte),
+            false,
+          );
+          obj[m.name] = Number((word >> BigInt(m.bitOffset % 8)) & ((1n << BigInt(m.bitSize)) - 1n));
+          continue;
+        }
+        const v = valueJson(kernel, m.type, bytes.subarray(byte, byte + btf.sizeof(m.type)), depth + 1);
+        if (m.name) obj[m.name] = v;
+        else if (v && typeof v === "object") Object.assign(obj, v);
+      }
+      return obj;
+    }
+    default:
+      return null;
+  }
+}
