@@ -93,3 +93,21 @@ export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
     panic: panicMessage(logLines),
   };
 }
+
+/**
+ * When the machine booted, in seconds since the epoch, as the kernel itself knows it: the timekeeper's
+ * offs_real - offs_boot (getboottime64), both read through BTF.
+ */
+export function bootTime(kernel: Kernel): number {
+  const btf = kernel.btf;
+  const seqSize = btf.sizeof(btf.find("seqcount_raw_spinlock_t")!.id);
+  const tk = kernel.symbol("tk_core") + BigInt((seqSize + 7) & ~7);
+  const ns = (m: string) => BigInt.asIntN(64, kernel.readU64(tk + BigInt(btf.offsetof("timekeeper", m))));
+  return Number((ns("offs_real") - ns("offs_boot")) / 1_000_000_000n);
+}
+
+/** crash's width for caller ids in `log -P`: from the kernel's pid_max. */
+export function pidMaxChars(kernel: Kernel): number {
+  const pidMax = kernel.readU32(kernel.symbol("pid_max"));
+  return pidMax <= 99999 ? 6 : pidMax <= 999999 ? 7 : 8;
+}

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { formatCrashLog } from "../../analysis/printk/format.ts";
 import { readKernelLog } from "../../analysis/printk/index.ts";
 import { callerLabel, type KernelLog } from "../../analysis/printk/records.ts";
+import { bootTime as kernelBootTime, pidMaxChars } from "../../analysis/system.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import { KdxError } from "../../util/errors.ts";
 import { reportWarnings } from "../io/dump-input.ts";
@@ -16,8 +17,8 @@ Print the kernel log saved in a vmcore, as crash's "log" command does.
 
 options:
   -t        no timestamps
-  -T        wall-clock timestamps (boot time = crash time - the last record's time)
-  -P        the caller (thread T<pid> or CPU C<n>) of each message
+  -T        wall-clock timestamps (boot time from the kernel's timekeeper)
+  -P        the caller (thread T<pid> or CPU C<n>) of each message, padded for pid_max
   -m        each message's log level, as <N>
   -d        dev_printk metadata (SUBSYSTEM=, DEVICE=) / the dictionary
   --json    {"schema": "${LOG_SCHEMA}", "format", "records": [{seq, ts, level, facility, caller, text, ...}]}
@@ -45,7 +46,16 @@ export function logJson(log: KernelLog): object {
 }
 
 /** Seconds since the epoch at boot, from the dump's wall clock at crash time. */
+/**
+ * Boot time for -T: the timekeeper's own (as crash uses) when the kernel's symbols and types can be read;
+ * otherwise the crash time minus the last record's uptime.
+ */
 function bootTime(kernel: Kernel, log: KernelLog): number {
+  try {
+    return kernelBootTime(kernel);
+  } catch (e) {
+    if (!(e instanceof KdxError)) throw e;
+  }
   const stamp = kernel.dump.info.timestamp;
   const crashSec = kernel.vmcoreinfo.crashTime ?? (stamp ? Math.floor(stamp.getTime() / 1000) : undefined);
   if (crashSec === undefined)
@@ -54,6 +64,16 @@ function bootTime(kernel: Kernel, log: KernelLog): number {
     );
   const last = log.records.at(-1);
   return crashSec - (last ? Number(last.tsNsec / 1_000_000_000n) : 0);
+}
+
+/** crash pads callers to the width of the kernel's pid_max; 8 when it cannot be read. */
+function callerWidth(kernel: Kernel): number {
+  try {
+    return pidMaxChars(kernel);
+  } catch (e) {
+    if (e instanceof KdxError) return 8;
+    throw e;
+  }
 }
 
 export const log: SessionCommand = {
@@ -83,6 +103,7 @@ export const log: SessionCommand = {
         noTime: values.t,
         bootTime: values.T ? bootTime(kernel, log) : undefined,
         caller: values.P,
+        pidMaxChars: values.P ? callerWidth(kernel) : undefined,
         level: values.m,
         dict: values.d,
       }),
