@@ -81,6 +81,7 @@ async function shellMain(argv: string[]): Promise<number> {
       c: { type: "string", short: "c" },
       s: { type: "boolean", short: "s" },
       "system-map": { type: "string" },
+      btf: { type: "string" },
     },
   });
   if (positionals.length < 1 || positionals.length > 2)
@@ -91,17 +92,13 @@ async function shellMain(argv: string[]): Promise<number> {
   const others = positionals.filter((f) => !dumps.includes(f));
   if (dumps.length !== 1)
     throw new UsageError(`give one dump (found ${dumps.length} among ${positionals.join(", ")})`);
-  let systemMap = values["system-map"];
-  if (others.length) {
-    const head = readFileSync(others[0]).subarray(0, 4);
-    if (head[0] === 0x7f && head[1] === 0x45)
-      throw new UsageError(
-        `${others[0]} is an ELF file (a vmlinux?): kdx takes symbols and types from the dump itself; a vmlinux's DWARF is not read yet (a System.map is)`,
-      );
-    systemMap = others[0];
-  }
+  // A second file: a System.map, or a vmlinux, which gives both symbols (.symtab) and types (.BTF).
+  const systemMap = values["system-map"] ?? others[0];
+  let btf = values.btf;
+  if (!btf && others.length && readFileSync(others[0]).subarray(0, 4).toString("latin1") === "\x7fELF")
+    btf = others[0];
   const { shell } = await import("./shell.ts");
-  return shell(dumps[0], { commands: values.c, silent: values.s, systemMap });
+  return shell(dumps[0], { commands: values.c, silent: values.s, systemMap, btf });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -28,17 +28,20 @@ export async function runOnDump(
   out: NodeJS.WritableStream,
 ): Promise<number> {
   const args = [...argv];
-  let systemMap: string | undefined;
-  const at = args.indexOf("--system-map");
-  if (at >= 0) {
-    systemMap = args[at + 1];
-    if (!systemMap) throw new UsageError("--system-map takes a FILE");
+  const take = (flag: string): string | undefined => {
+    const at = args.indexOf(flag);
+    if (at < 0) return undefined;
+    const value = args[at + 1];
+    if (!value) throw new UsageError(`${flag} takes a FILE`);
     args.splice(at, 2);
-  }
+    return value;
+  };
+  const systemMap = take("--system-map");
+  const btf = take("--btf");
   const path = args.pop();
   if (!path || path.startsWith("-"))
     throw new UsageError(`kdx ${cmd.name} takes a DUMP as its last argument`);
-  const { dump, kernel } = openKernel(path, cmd.name, { systemMap });
+  const { dump, kernel } = openKernel(path, cmd.name, { systemMap, btf });
   try {
     cmd.run({ dump, kernel, path }, args, out);
     return 0;
@@ -47,8 +50,10 @@ export async function runOnDump(
   }
 }
 
-export const SYSTEM_MAP_HELP = `  --system-map FILE  the kernel's System.map (or a copy of /proc/kallsyms) instead of the kallsyms in
-                     the dump (for kernels whose VMCOREINFO does not locate kallsyms)
+export const SYSTEM_MAP_HELP = `  --system-map FILE  the kernel's System.map, a copy of /proc/kallsyms, or a vmlinux (its .symtab),
+                     instead of the kallsyms in the dump (for kernels whose VMCOREINFO does not locate it)
+  --btf FILE         the kernel's BTF: a vmlinux with a .BTF section or a copy of /sys/kernel/btf/vmlinux,
+                     instead of the .BTF in the dump
 `;
 
 /** A string sink: a command's output captured (for a pipe, a file, or a JSON wrapper). */

@@ -95,6 +95,7 @@ export function runLine(
 
 export interface ShellOptions {
   systemMap?: string;
+  btf?: string;
   /** Commands to run instead of reading them (-c "sys; ps"). */
   commands?: string;
   /** No banner (crash -s). */
@@ -102,7 +103,7 @@ export interface ShellOptions {
 }
 
 export async function shell(path: string, opts: ShellOptions): Promise<number> {
-  const { dump, kernel } = openKernel(path, "shell", { systemMap: opts.systemMap });
+  const { dump, kernel } = openKernel(path, "shell", { systemMap: opts.systemMap, btf: opts.btf });
   const session: Session = { dump, kernel, path };
   const out = process.stdout;
   const err = process.stderr;

@@ -67,7 +67,11 @@ export class Kernel {
     this.symbolTable = undefined;
   }
 
-  /** The kernel's types, from the BTF in its own image. */
+  useBtf(btf: Btf): void {
+    this.btfTypes = btf;
+  }
+
+  /** The kernel's types, from the BTF in its own image (unless given). */
   get btf(): Btf {
     this.btfTypes ??= readKernelBtf(this, this.coreSymbols);
     return this.btfTypes;

@@ -5,8 +5,10 @@ import { isFlattened } from "../../dump/flattened.ts";
 import { isKdumpCompressed } from "../../dump/kdump-compressed.ts";
 import { openDump } from "../../dump/open-dump.ts";
 import type { Dump } from "../../dump/physical-memory.ts";
+import { elfSymbols } from "../../kernel/elf-sections.ts";
 import { Kernel } from "../../kernel/kernel.ts";
-import { parseNmText, type SymbolTable } from "../../kernel/symbols/symbol-table.ts";
+import { parseNmText, SymbolTable } from "../../kernel/symbols/symbol-table.ts";
+import { btfFromFile } from "../../kernel/types/find-btf.ts";
 import { nodeCodecs } from "../../platform/node/codecs.ts";
 import { describeFsError, FileSource } from "../../platform/node/file-source.ts";
 import { FormatError } from "../../util/errors.ts";
@@ -48,8 +50,49 @@ export function reportWarnings(
 }
 
 export interface KernelOptions {
-  /** A System.map (or a copy of /proc/kallsyms) instead of the kallsyms in the dump. */
+  /** A System.map, a copy of /proc/kallsyms, or a vmlinux (its .symtab) instead of the kallsyms in the dump. */
   systemMap?: string;
+  /** The kernel's BTF as a file (raw, or a vmlinux's .BTF) instead of the .BTF in the dump. */
+  btf?: string;
+}
+
+function isElfFile(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 4, 0);
+    return b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function symbolsFromFile(path: string): SymbolTable {
+  let elf: boolean;
+  try {
+    elf = isElfFile(path);
+  } catch (e) {
+    throw new FormatError(path, describeFsError(e));
+  }
+  if (elf) {
+    const src = new FileSource(path);
+    try {
+      return new SymbolTable(elfSymbols(src), `${path} (.symtab)`);
+    } finally {
+      src.close();
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new FormatError(path, describeFsError(e));
+  }
+  try {
+    return parseNmText(text, path);
+  } catch (e) {
+    throw new FormatError(path, (e as Error).message);
+  }
 }
 
 export function openKernel(
@@ -61,20 +104,15 @@ export function openKernel(
   reportWarnings(cmd, dump.info.warnings);
   try {
     const kernel = new Kernel(dump);
-    if (opts.systemMap) {
-      let text: string;
+    if (opts.systemMap)
+      kernel.useSymbols(matchToDump(symbolsFromFile(opts.systemMap), kernel, opts.systemMap));
+    if (opts.btf) {
+      const src = new FileSource(opts.btf);
       try {
-        text = readFileSync(opts.systemMap, "utf8");
-      } catch (e) {
-        throw new FormatError(opts.systemMap, describeFsError(e));
+        kernel.useBtf(btfFromFile(src));
+      } finally {
+        src.close();
       }
-      let table: SymbolTable;
-      try {
-        table = parseNmText(text, opts.systemMap);
-      } catch (e) {
-        throw new FormatError(opts.systemMap, (e as Error).message);
-      }
-      kernel.useSymbols(matchToDump(table, kernel, opts.systemMap));
     }
     return { dump, kernel };
   } catch (e) {
@@ -94,7 +132,10 @@ function matchToDump(table: SymbolTable, kernel: Kernel, file: string): SymbolTa
   const mapStext = table.lookup("_stext")?.address;
   const delta = stext !== undefined && mapStext !== undefined ? stext - mapStext : vi.kernelOffset;
   const moved = table.relocated(delta);
-  for (const name of ["init_uts_ns", "swapper_pg_dir", "prb"]) {
+  const checks = ["init_uts_ns", "swapper_pg_dir", "prb"].filter((n) => vi.symbol(n) !== undefined);
+  if (checks.length && !checks.some((n) => moved.lookup(n)))
+    throw new FormatError(file, `has none of ${checks.join(", ")}: not a symbol table of this kernel`);
+  for (const name of checks) {
     const want = vi.symbol(name);
     const got = moved.lookup(name)?.address;
     if (want !== undefined && got !== undefined && want !== got)
