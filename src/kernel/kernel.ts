@@ -5,7 +5,8 @@
 import type { Dump } from "../dump/physical-memory.ts";
 import { cstring, latin1 } from "../util/bytes.ts";
 import { KdxError } from "../util/errors.ts";
-import { hasKallsyms, readKallsyms } from "./symbols/kallsyms.ts";
+import { kallsymsFromVmcoreinfo, readKallsyms } from "./symbols/kallsyms.ts";
+import { searchKallsyms } from "./symbols/kallsyms-search.ts";
 import { readModuleSymbols } from "./symbols/module-kallsyms.ts";
 import type { SymbolTable } from "./symbols/symbol-table.ts";
 import type { Btf } from "./types/btf.ts";
@@ -36,11 +37,19 @@ export class Kernel {
   /** The core kernel's symbols: kallsyms from its memory unless a table was given (System.map). */
   get coreSymbols(): SymbolTable {
     if (!this.coreTable) {
-      if (!hasKallsyms(this))
-        throw new KdxError(
-          "the dump's VMCOREINFO does not locate the kernel's kallsyms tables (kernels before 6.0 without the backport export none): give the kernel's symbols with --system-map FILE",
-        );
-      this.coreTable = readKallsyms(this);
+      let loc = kallsymsFromVmcoreinfo(this);
+      if (!loc) {
+        // Older kernels do not name kallsyms in VMCOREINFO: look for its tables in the image.
+        try {
+          loc = searchKallsyms(this);
+        } catch (e) {
+          if (!(e instanceof KdxError)) throw e;
+          throw new KdxError(
+            `the dump's VMCOREINFO does not locate the kernel's kallsyms tables, and ${e.message.replace(/^kallsyms was not found/, "they were not found")}: give the kernel's symbols with --system-map FILE`,
+          );
+        }
+      }
+      this.coreTable = readKallsyms(this, loc);
     }
     return this.coreTable;
   }

@@ -4,10 +4,10 @@
  */
 
 import type { Kernel } from "../../kernel/kernel.ts";
+import { overlapsMissing, readPartial } from "../../kernel/partial-read.ts";
 import { checkLayout } from "../../kernel/vmcoreinfo.ts";
 import { latin1, u16, u32 } from "../../util/bytes.ts";
 import { KdxError } from "../../util/errors.ts";
-import { overlapsMissing, readPartial } from "./memory-view.ts";
 import type { KernelLog, LogRecord } from "./records.ts";
 
 export function hasLogBuf(kernel: Kernel): boolean {

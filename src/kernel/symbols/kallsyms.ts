@@ -12,29 +12,54 @@ import { type Symbol as KernelSymbol, SymbolTable } from "./symbol-table.ts";
 const MAX_SYMS = 4_000_000;
 const CHUNK = 64 * 1024;
 
-export function hasKallsyms(kernel: Kernel): boolean {
-  const vi = kernel.vmcoreinfo;
-  return [
-    "kallsyms_names",
-    "kallsyms_num_syms",
-    "kallsyms_token_table",
-    "kallsyms_token_index",
-    "kallsyms_offsets",
-    "kallsyms_relative_base",
-  ].every((s) => vi.symbol(s) !== undefined);
+/** Where the kallsyms tables are in the dead kernel's memory. */
+export interface KallsymsLocation {
+  numSyms: bigint;
+  names: bigint;
+  tokenTable: bigint;
+  tokenIndex: bigint;
+  offsets: bigint;
+  relativeBase: bigint;
+  /** How they were found: "VMCOREINFO" or "searched". */
+  how: string;
 }
 
-export function readKallsyms(kernel: Kernel): SymbolTable {
+const NAMES = ["num_syms", "names", "token_table", "token_index", "offsets", "relative_base"] as const;
+
+export function kallsymsFromVmcoreinfo(kernel: Kernel): KallsymsLocation | undefined {
   const vi = kernel.vmcoreinfo;
-  const at = (s: string) => vi.needSymbol(s);
-  const num = kernel.readU32(at("kallsyms_num_syms"));
+  const a = NAMES.map((n) => vi.symbol(`kallsyms_${n}`));
+  if (a.some((x) => x === undefined)) return undefined;
+  const [numSyms, names, tokenTable, tokenIndex, offsets, relativeBase] = a as bigint[];
+  return { numSyms, names, tokenTable, tokenIndex, offsets, relativeBase, how: "VMCOREINFO" };
+}
+
+export function hasKallsyms(kernel: Kernel): boolean {
+  return kallsymsFromVmcoreinfo(kernel) !== undefined;
+}
+
+export function readKallsyms(
+  kernel: Kernel,
+  loc: KallsymsLocation | undefined = kallsymsFromVmcoreinfo(kernel),
+): SymbolTable {
+  if (!loc) throw new KdxError("VMCOREINFO does not locate the kallsyms tables");
+  const at = (s: (typeof NAMES)[number]) =>
+    ({
+      num_syms: loc.numSyms,
+      names: loc.names,
+      token_table: loc.tokenTable,
+      token_index: loc.tokenIndex,
+      offsets: loc.offsets,
+      relative_base: loc.relativeBase,
+    })[s];
+  const num = kernel.readU32(at("num_syms"));
   if (num === 0 || num > MAX_SYMS)
     throw new KdxError(`kallsyms_num_syms is ${num}: the kallsyms tables look damaged`);
 
   // 256 tokens: their offsets (u16) into the table of NUL-terminated strings.
-  const indexBytes = kernel.read(at("kallsyms_token_index"), 512);
-  const tableVa = at("kallsyms_token_table");
-  const span = Number(at("kallsyms_token_index") - tableVa);
+  const indexBytes = kernel.read(at("token_index"), 512);
+  const tableVa = at("token_table");
+  const span = Number(at("token_index") - tableVa);
   const table = kernel.read(tableVa, span > 0 && span < 1 << 16 ? span : 8192);
   const tokens: string[] = [];
   for (let i = 0; i < 256; i++) {
@@ -44,15 +69,15 @@ export function readKallsyms(kernel: Kernel): SymbolTable {
     tokens.push(String.fromCharCode(...table.subarray(off, end)));
   }
 
-  const offsetsVa = at("kallsyms_offsets");
+  const offsetsVa = at("offsets");
   const offsets = kernel.read(offsetsVa, num * 4);
   const odv = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
-  const base = kernel.readU64(at("kallsyms_relative_base"));
+  const base = kernel.readU64(at("relative_base"));
   let absolutePercpu = false;
   for (let i = 0; i < num && !absolutePercpu; i++) if (odv.getInt32(i * 4, true) < 0) absolutePercpu = true;
 
   // The names stream, read in chunks as it is decoded (its length is not recorded).
-  const namesVa = at("kallsyms_names");
+  const namesVa = at("names");
   let chunk: Uint8Array = new Uint8Array(0);
   let chunkAt = 0;
   let pos = 0;
@@ -81,5 +106,10 @@ export function readKallsyms(kernel: Kernel): SymbolTable {
       throw new KdxError(`kallsyms entry ${i} decodes to "${name}": the tables look damaged`);
     syms[i] = { type: name[0], name: name.slice(1), address };
   }
-  return new SymbolTable(syms, "kallsyms in the dump");
+  return new SymbolTable(
+    syms,
+    loc.how === "VMCOREINFO"
+      ? "kallsyms in the dump"
+      : "kallsyms in the dump (found by searching the kernel image)",
+  );
 }

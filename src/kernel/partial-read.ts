@@ -3,8 +3,8 @@
  * keeping what is there and a map of what is not, so the log survives the loss of some of its pages.
  */
 
-import type { Kernel } from "../../kernel/kernel.ts";
-import { KdxError } from "../../util/errors.ts";
+import { KdxError } from "../util/errors.ts";
+import type { Kernel } from "./kernel.ts";
 
 export interface PartialBuffer {
   bytes: Uint8Array;
