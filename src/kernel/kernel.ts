@@ -9,8 +9,8 @@ import { kallsymsFromVmcoreinfo, readKallsyms } from "./symbols/kallsyms.ts";
 import { searchKallsyms } from "./symbols/kallsyms-search.ts";
 import { readModuleSymbols } from "./symbols/module-kallsyms.ts";
 import type { SymbolTable } from "./symbols/symbol-table.ts";
-import type { Btf } from "./types/btf.ts";
-import { readKernelBtf } from "./types/find-btf.ts";
+import type { Btf, BtfKind, BtfType } from "./types/btf.ts";
+import { readKernelBtf, readModuleBtfs } from "./types/find-btf.ts";
 import { VmcoreInfo } from "./vmcoreinfo.ts";
 import { X86_64AddressSpace } from "./x86_64/address-space.ts";
 
@@ -22,6 +22,7 @@ export class Kernel {
   /** What could be read only in part (module symbols, …), for the commands to report. */
   readonly warnings: string[] = [];
   private btfTypes: Btf | undefined;
+  private moduleTypes: Btf[] | undefined;
 
   constructor(readonly dump: Dump) {
     if (!dump.vmcoreinfo)
@@ -74,6 +75,31 @@ export class Kernel {
   useSymbols(table: SymbolTable): void {
     this.coreTable = table;
     this.symbolTable = undefined;
+  }
+
+  /** Each loaded module's own BTF (split on the kernel's), where the module carries it. */
+  get moduleBtfs(): Btf[] {
+    if (!this.moduleTypes) {
+      this.moduleTypes = [];
+      try {
+        this.moduleTypes = readModuleBtfs(this, this.btf, this.coreSymbols);
+      } catch (e) {
+        if (!(e instanceof KdxError)) throw e;
+        this.warnings.push(`module BTF unreadable: ${e.message}`);
+      }
+    }
+    return this.moduleTypes;
+  }
+
+  /** A named type from the kernel's BTF, else from a module's: with the BTF it belongs to. */
+  findType(name: string, kinds: BtfKind[]): { btf: Btf; type: BtfType } | undefined {
+    for (const btf of [this.btf, ...this.moduleBtfs]) {
+      for (const kind of kinds) {
+        const type = btf.find(name, kind);
+        if (type && type.kind !== "fwd") return { btf, type };
+      }
+    }
+    return undefined;
   }
 
   useBtf(btf: Btf): void {

@@ -46,7 +46,7 @@ test("struct layouts, -o offsets, whole objects, whatis", () => {
     r.stdout,
   );
   assert.match(r.stdout, /release = "6\.1\.0-56-cloud-amd64",/);
-  assert.match(r.stderr, /struct: struct nosuch: no such type in the kernel's BTF/);
+  assert.match(r.stderr, /struct: struct nosuch: no such type in the kernel's or its modules' BTF/);
 });
 
 test("task: crash's context header for each task, then its task_struct", () => {
@@ -61,4 +61,14 @@ test("task: crash's context header for each task, then its task_struct", () => {
   const want = headers.filter((l) => /^PID: (0|1|102) /.test(l));
   assert.deepEqual(got, want);
   assert.match(r.stdout, /^ {2}pid = 102,$/m);
+});
+
+test("types a module defines come from its own BTF (qemu_fw_cfg's struct fw_cfg_sysfs_entry)", () => {
+  const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
+  const r = kdx(["struct", "-o", "fw_cfg_sysfs_entry", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    "struct fw_cfg_sysfs_entry {\n   [0] struct kobject kobj;\n  [64] u32 size;\n  [68] u16 select;\n  [70] char name[56];\n [128] struct list_head list;\n}\nSIZE: 144\n",
+  );
 });

@@ -39,9 +39,9 @@ With an address (or a symbol): the object's contents, or only the members named 
               .slice(dot + 1)
               .split(",")
               .filter(Boolean);
-      const btf = session.kernel.btf;
-      const t = btf.find(typeName, kind);
-      if (!t) throw new KdxError(`${kind} ${typeName}: no such type in the kernel's BTF`);
+      const hit = session.kernel.findType(typeName, [kind]);
+      if (!hit) throw new KdxError(`${kind} ${typeName}: no such type in the kernel's or its modules' BTF`);
+      const { btf, type: t } = hit;
       if (values.json) {
         const layoutJson = () =>
           (members.length ? members : (t.members ?? []).map((m) => m.name).filter(Boolean)).map((m) => {
@@ -73,10 +73,10 @@ With an address (or a symbol): the object's contents, or only the members named 
                       BigInt(hit.bitOffset % 8)) &
                       ((1n << BigInt(hit.bitSize)) - 1n),
                   )
-                : valueJson(session.kernel, hit.type, bytes);
+                : valueJson(session.kernel, hit.type, bytes, 0, btf);
             }
             o.value = vals;
-          } else o.value = valueJson(session.kernel, t.id, session.kernel.read(addr, t.size!));
+          } else o.value = valueJson(session.kernel, t.id, session.kernel.read(addr, t.size!), 0, btf);
         }
         out.write(`${JSON.stringify(o)}\n`);
         return;
@@ -92,11 +92,11 @@ With an address (or a symbol): the object's contents, or only the members named 
       }
       const addr = address(session, where);
       if (members.length) {
-        for (const m of members) out.write(`${formatMember(session.kernel, t.id, addr, m)}\n`);
+        for (const m of members) out.write(`${formatMember(session.kernel, t.id, addr, m, btf)}\n`);
         return;
       }
       const bytes = session.kernel.read(addr, t.size!);
-      out.write(`${kind} ${typeName} ${formatValue(session.kernel, t.id, bytes, "")}\n`);
+      out.write(`${kind} ${typeName} ${formatValue(session.kernel, t.id, bytes, "", 0, btf)}\n`);
     },
   };
 }
@@ -129,12 +129,9 @@ A struct, union, enum or typedef's definition from BTF; for a symbol, its addres
       return;
     }
     const name = positionals[0].replace(/^(struct|union|enum)\s+/, "");
-    const btf = session.kernel.btf;
-    const t =
-      btf.find(name, "struct") ??
-      btf.find(name, "union") ??
-      btf.find(name, "enum") ??
-      btf.find(name, "typedef");
+    const hit = session.kernel.findType(name, ["struct", "union", "enum", "typedef"]);
+    const btf = hit?.btf ?? session.kernel.btf;
+    const t = hit?.type;
     if (t?.kind === "struct" || t?.kind === "union") {
       out.write(`${ptype(btf, t)}\n`);
       return;

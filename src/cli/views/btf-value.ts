@@ -1,6 +1,6 @@
 /** Values of kernel objects as gdb prints them (crash's `struct NAME ADDR`), read through BTF. */
 import type { Kernel } from "../../kernel/kernel.ts";
-import type { BtfMember } from "../../kernel/types/btf.ts";
+import type { Btf, BtfMember } from "../../kernel/types/btf.ts";
 
 const MAX_DEPTH = 4;
 const MAX_ELEMS = 32;
@@ -25,8 +25,8 @@ export function formatValue(
   bytes: Uint8Array,
   indent: string,
   depth = 0,
+  btf: Btf = kernel.btf,
 ): string {
-  const btf = kernel.btf;
   const t = btf.resolve(typeId);
   switch (t.kind) {
     case "int": {
@@ -65,7 +65,14 @@ export function formatValue(
       const items: string[] = [];
       for (let i = 0; i < Math.min(n, MAX_ELEMS); i++)
         items.push(
-          formatValue(kernel, t.array!.type, bytes.subarray(i * size, (i + 1) * size), indent, depth + 1),
+          formatValue(
+            kernel,
+            t.array!.type,
+            bytes.subarray(i * size, (i + 1) * size),
+            indent,
+            depth + 1,
+            btf,
+          ),
         );
       return `{${items.join(", ")}${n > MAX_ELEMS ? ", ..." : ""}}`;
     }
@@ -73,7 +80,9 @@ export function formatValue(
     case "union": {
       if (depth >= MAX_DEPTH) return "{...}";
       const inner = `${indent}  `;
-      const parts = (t.members ?? []).map((m) => `${inner}${memberText(kernel, m, bytes, inner, depth + 1)}`);
+      const parts = (t.members ?? []).map(
+        (m) => `${inner}${memberText(kernel, m, bytes, inner, depth + 1, btf)}`,
+      );
       return `{\n${parts.join(",\n")}\n${indent}}`;
     }
     default:
@@ -81,8 +90,14 @@ export function formatValue(
   }
 }
 
-function memberText(kernel: Kernel, m: BtfMember, bytes: Uint8Array, indent: string, depth: number): string {
-  const btf = kernel.btf;
+function memberText(
+  kernel: Kernel,
+  m: BtfMember,
+  bytes: Uint8Array,
+  indent: string,
+  depth: number,
+  btf: Btf,
+): string {
   const byte = Math.floor(m.bitOffset / 8);
   if (m.bitSize) {
     const word = readInt(bytes.subarray(byte, byte + 8).slice(), Math.min(8, bytes.length - byte), false);
@@ -90,13 +105,18 @@ function memberText(kernel: Kernel, m: BtfMember, bytes: Uint8Array, indent: str
     return `${m.name} = ${v}`;
   }
   const size = btf.sizeof(m.type);
-  const value = formatValue(kernel, m.type, bytes.subarray(byte, byte + size), indent, depth);
+  const value = formatValue(kernel, m.type, bytes.subarray(byte, byte + size), indent, depth, btf);
   return m.name ? `${m.name} = ${value}` : value;
 }
 
 /** One member by path (`se.exec_start`) of the object at `addr`: "  name = value". */
-export function formatMember(kernel: Kernel, structId: number, addr: bigint, path: string): string {
-  const btf = kernel.btf;
+export function formatMember(
+  kernel: Kernel,
+  structId: number,
+  addr: bigint,
+  path: string,
+  btf: Btf = kernel.btf,
+): string {
   const { bitOffset, bitSize, type } = btf.member(structId, path);
   const name = path.split(".").at(-1)!;
   if (bitSize) {
@@ -105,12 +125,17 @@ export function formatMember(kernel: Kernel, structId: number, addr: bigint, pat
     return `  ${name} = ${v},`;
   }
   const size = btf.sizeof(type);
-  return `  ${name} = ${formatValue(kernel, type, kernel.read(addr + BigInt(bitOffset / 8), size), "  ")},`;
+  return `  ${name} = ${formatValue(kernel, type, kernel.read(addr + BigInt(bitOffset / 8), size), "  ", 0, btf)},`;
 }
 
 /** The same value as JSON: integers as numbers when exact, else strings; pointers as hex strings. */
-export function valueJson(kernel: Kernel, typeId: number, bytes: Uint8Array, depth = 0): unknown {
-  const btf = kernel.btf;
+export function valueJson(
+  kernel: Kernel,
+  typeId: number,
+  bytes: Uint8Array,
+  depth = 0,
+  btf: Btf = kernel.btf,
+): unknown {
   const t = btf.resolve(typeId);
   switch (t.kind) {
     case "int": {
@@ -122,7 +147,7 @@ export function valueJson(kernel: Kernel, typeId: number, bytes: Uint8Array, dep
     }
     case "enum":
     case "enum64":
-      return formatValue(kernel, typeId, bytes, "", depth);
+      return formatValue(kernel, typeId, bytes, "", depth, btf);
     case "ptr":
       return `0x${readInt(bytes, 8, false).toString(16)}`;
     case "array": {
@@ -136,7 +161,7 @@ export function valueJson(kernel: Kernel, typeId: number, bytes: Uint8Array, dep
       const size = n ? bytes.length / n : 0;
       const out: unknown[] = [];
       for (let i = 0; i < Math.min(n, MAX_ELEMS); i++)
-        out.push(valueJson(kernel, t.array!.type, bytes.subarray(i * size, (i + 1) * size), depth + 1));
+        out.push(valueJson(kernel, t.array!.type, bytes.subarray(i * size, (i + 1) * size), depth + 1, btf));
       return out;
     }
     case "struct":
@@ -154,7 +179,7 @@ export function valueJson(kernel: Kernel, typeId: number, bytes: Uint8Array, dep
           obj[m.name] = Number((word >> BigInt(m.bitOffset % 8)) & ((1n << BigInt(m.bitSize)) - 1n));
           continue;
         }
-        const v = valueJson(kernel, m.type, bytes.subarray(byte, byte + btf.sizeof(m.type)), depth + 1);
+        const v = valueJson(kernel, m.type, bytes.subarray(byte, byte + btf.sizeof(m.type)), depth + 1, btf);
         if (m.name) obj[m.name] = v;
         else if (v && typeof v === "object") Object.assign(obj, v);
       }

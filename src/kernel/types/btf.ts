@@ -61,9 +61,22 @@ const MAGIC = 0xeb9f;
 
 export class Btf {
   private readonly types: BtfType[] = [{ id: 0, kind: "void", name: "void" }];
+  private readonly strLen: number;
   private readonly byName = new Map<string, number[]>();
 
-  constructor(data: Uint8Array, source: string) {
+  /** Where this BTF's own strings start in the combined string space (split BTF continues its base's). */
+  private readonly strBase: number;
+  private readonly strings: (off: number) => string;
+
+  /**
+   * `base`: for a module's split BTF, the kernel's: type ids and string offsets continue from it, and its
+   * types are visible here too.
+   */
+  constructor(data: Uint8Array, source: string, base?: Btf) {
+    if (base) {
+      this.types = [...base.types];
+      for (const [k, v] of base.byName) this.byName.set(k, [...v]);
+    }
     if (data.length < 24) throw new BtfError(`${source}: ${data.length} bytes is too short for BTF`);
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (dv.getUint16(0, true) !== MAGIC) throw new BtfError(`${source}: no BTF magic 0xeb9f`);
@@ -75,12 +88,17 @@ export class Btf {
     if (typeOff + typeLen > data.length || strOff + strLen > data.length)
       throw new BtfError(`${source}: BTF sections run past its ${data.length} bytes`);
     const decoder = new TextDecoder();
-    const str = (off: number): string => {
+    const strBase = base ? base.strBase + base.strLen : 0;
+    const local = (off: number): string => {
       if (off >= strLen) throw new BtfError(`${source}: string offset ${off} outside the string section`);
       let end = strOff + off;
       while (end < strOff + strLen && data[end] !== 0) end++;
       return decoder.decode(data.subarray(strOff + off, end));
     };
+    const str = (off: number): string => (base && off < strBase ? base.strings(off) : local(off - strBase));
+    this.strBase = strBase;
+    this.strLen = strLen;
+    this.strings = str;
     let p = typeOff;
     const end = typeOff + typeLen;
     const u32 = (at: number) => {
@@ -179,7 +197,10 @@ export class Btf {
       }
     }
     if (this.types.length < 2) throw new BtfError(`${source}: BTF with no types`);
+    this.source = source;
   }
+
+  readonly source: string;
 
   get count(): number {
     return this.types.length;

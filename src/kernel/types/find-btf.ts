@@ -41,3 +41,28 @@ export function btfFromFile(src: ByteSource): Btf {
     0,
   );
 }
+
+/**
+ * Each module's split BTF, on top of the kernel's. The module's .BTF section is freed once loaded; the kernel
+ * keeps its parsed copy on btf_modules (struct btf_module → struct btf: data, data_size, name).
+ */
+export function readModuleBtfs(kernel: Kernel, base: Btf, symbols: SymbolTable): Btf[] {
+  const head = symbols.lookup("btf_modules")?.address;
+  if (head === undefined || !base.find("btf_module", "struct")) return [];
+  const off = (s: string, m: string) => BigInt(base.offsetof(s, m));
+  const btfOff = off("btf_module", "btf");
+  const out: Btf[] = [];
+  let node = kernel.readU64(head);
+  for (let n = 0; node !== head && n < 65536; n++) {
+    const btf = kernel.readU64(node + btfOff);
+    if (btf) {
+      const data = kernel.readU64(btf + off("btf", "data"));
+      const size = kernel.readU32(btf + off("btf", "data_size"));
+      const name = kernel.readCString(btf + off("btf", "name"), 56);
+      if (data && size > 24 && size < MAX_BTF)
+        out.push(new Btf(kernel.read(data, size), `the BTF of module ${name}`, base));
+    }
+    node = kernel.readU64(node);
+  }
+  return out;
+}
