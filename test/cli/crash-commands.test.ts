@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fixtureDumps } from "../dump-fixtures.ts";
-import { kdx } from "../helpers.ts";
+import { fixture, kdx } from "../helpers.ts";
 
 for (const d of fixtureDumps()) {
   test(`${d.id}: kdx ps = crash ps, every column of every row`, () => {
@@ -69,3 +69,19 @@ for (const d of fixtureDumps()) {
     assert.equal(r.stdout, readFileSync(join(d.oracles, "crash-kmem-i.txt"), "utf8"));
   });
 }
+
+test("the same answers with the fixture's System.map given instead of the dump's kallsyms, on every dump", () => {
+  const map = fixture("vmcore/kernel-6.1.0-56-cloud-amd64/System.map-6.1.0-56-cloud-amd64");
+  for (const d of fixtureDumps()) {
+    const plain = kdx(["-c", "sys; ps; mod; kmem -i", d.path]);
+    const withMap = kdx(["-c", "sys; ps; mod; kmem -i", "--system-map", map, d.path]);
+    assert.equal(withMap.status, 0, withMap.stderr);
+    // Only the KERNEL line differs: it names where the symbols came from.
+    const [a, b] = [plain.stdout, withMap.stdout].map((s) => s.replace(/^ {6}KERNEL: .*$/m, ""));
+    assert.equal(b, a, d.id);
+    assert.match(
+      withMap.stdout,
+      /KERNEL: no vmlinux: symbols from System\.map-6\.1\.0-56-cloud-amd64, BTF from the dump {2}\[TAINTED\]/,
+    );
+  }
+});

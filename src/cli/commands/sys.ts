@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ctimeUtc, formatCrashLog } from "../../analysis/printk/format.ts";
 import { readKernelLog } from "../../analysis/printk/index.ts";
 import { type SystemInfo, systemInfo } from "../../analysis/system.ts";
+import type { Kernel } from "../../kernel/kernel.ts";
 import { type SessionCommand, SYSTEM_MAP_HELP } from "../session.ts";
 
 const HELP = `usage: kdx sys [--json] [--system-map FILE] DUMP      (in the shell: sys [--json])
@@ -51,6 +52,16 @@ export function renderSys(s: SystemInfo, dumpfile: string, partial: boolean, ker
   ].join("\n")}\n`;
 }
 
+/** What crash's KERNEL line names: kdx has no vmlinux, so where its symbols and types came from. */
+function kernelSource(kernel: Kernel): string {
+  const symbols = kernel.symbols.source;
+  const types = kernel.btf.source;
+  if (symbols.startsWith("kallsyms in the dump") && types.includes("in the dump"))
+    return "no vmlinux: kallsyms and BTF from the dump";
+  const name = (s: string) => (s.includes("in the dump") ? "the dump" : basename(s.replace(/ \(.*\)$/, "")));
+  return `no vmlinux: symbols from ${name(symbols)}, BTF from ${name(types)}`;
+}
+
 export const sys: SessionCommand = {
   name: "sys",
   summary: "the machine at a glance, as crash's sys prints it",
@@ -65,6 +76,6 @@ export const sys: SessionCommand = {
       out.write(
         `${JSON.stringify({ schema: "kdx.sys/1", ...s, taintMask: `0x${s.taintMask.toString(16)}`, dumpfile: path, partial, symbols: kernel.symbols.source })}\n`,
       );
-    else out.write(renderSys(s, basename(path), partial, "no vmlinux: kallsyms and BTF from the dump"));
+    else out.write(renderSys(s, basename(path), partial, kernelSource(kernel)));
   },
 };
