@@ -4,18 +4,24 @@ import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
 let formatter: Formatter | undefined;
 let gdbFormatter: Formatter | undefined;
 
-/** Compact AT&T ("mov %rsp,%rbp"): the report reader's Code: listings. */
+/** AT&T with the conventions both layouts share: 0x-prefixed lower-case hex, zero displacements shown. */
+function att(): Formatter {
+  const f = new Formatter(FormatterSyntax.Gas);
+  f.hexPrefix = "0x";
+  f.hexSuffix = "";
+  f.uppercaseHex = false;
+  f.smallHexNumbersInDecimal = false;
+  f.addLeadingZeroToHexNumbers = false;
+  f.branchLeadingZeros = false;
+  f.showZeroDisplacements = true;
+  return f;
+}
+
+/** Compact AT&T ("mov %rsp,%rbp"), RIP-relative operands kept: the report reader's Code: listings. */
 export function gasFormatter(): Formatter {
   if (!formatter) {
-    formatter = new Formatter(FormatterSyntax.Gas);
-    formatter.hexPrefix = "0x";
-    formatter.hexSuffix = "";
-    formatter.uppercaseHex = false;
-    formatter.smallHexNumbersInDecimal = false;
-    formatter.addLeadingZeroToHexNumbers = false;
-    formatter.branchLeadingZeros = false;
+    formatter = att();
     formatter.ripRelativeAddresses = true;
-    formatter.showZeroDisplacements = true;
   }
   return formatter;
 }
@@ -23,14 +29,7 @@ export function gasFormatter(): Formatter {
 /** gdb's layout, as crash's dis prints it: mnemonic in a 7-column field, scale always shown. */
 function gdbStyle(): Formatter {
   if (!gdbFormatter) {
-    gdbFormatter = new Formatter(FormatterSyntax.Gas);
-    gdbFormatter.hexPrefix = "0x";
-    gdbFormatter.hexSuffix = "";
-    gdbFormatter.uppercaseHex = false;
-    gdbFormatter.smallHexNumbersInDecimal = false;
-    gdbFormatter.addLeadingZeroToHexNumbers = false;
-    gdbFormatter.branchLeadingZeros = false;
-    gdbFormatter.showZeroDisplacements = true;
+    gdbFormatter = att();
     gdbFormatter.firstOperandCharIndex = 7;
     gdbFormatter.alwaysShowScale = true;
   }

@@ -77,8 +77,8 @@ export class SymbolTable {
     return this.byName.get(name);
   }
 
-  /** The symbol of any type at or below `addr` (data too), with the offset into it. */
-  resolveAny(addr: bigint): { name: string; type: string; offset: number; module?: string } | undefined {
+  /** Index of the last symbol at or below `addr`, or -1. */
+  private floor(addr: bigint): number {
     const a = this.sorted;
     let lo = 0;
     let hi = a.length - 1;
@@ -90,6 +90,13 @@ export class SymbolTable {
         lo = mid + 1;
       } else hi = mid - 1;
     }
+    return idx;
+  }
+
+  /** The symbol of any type at or below `addr` (data too), with the offset into it. */
+  resolveAny(addr: bigint): { name: string; type: string; offset: number; module?: string } | undefined {
+    const a = this.sorted;
+    const idx = this.floor(addr);
     // Skip absolute and per-CPU entries that merely sort low; a kernel address needs a kernel symbol.
     if (idx < 0 || addr - a[idx].address > 0x1000000n) return undefined;
     const s = a[idx];
@@ -99,16 +106,7 @@ export class SymbolTable {
   /** The text symbol containing `addr`, its size taken as the distance to the next symbol. */
   resolve(addr: bigint): Resolved | undefined {
     const a = this.sorted;
-    let lo = 0;
-    let hi = a.length - 1;
-    let idx = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid].address <= addr) {
-        idx = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    let idx = this.floor(addr);
     while (idx >= 0 && !TEXT.test(a[idx].type)) idx--;
     if (idx < 0) return undefined;
     const sym = a[idx];
