@@ -52,6 +52,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rd: onDump("rd"),
   dis: onDump("dis"),
   task: onDump("task"),
+  bt: onDump("bt"),
   p: onDump("p"),
   px: onDump("px"),
   struct: onDump("struct"),

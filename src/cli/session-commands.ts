@@ -1,4 +1,5 @@
 /** The crash-compatible commands, by name: what `kdx CMD DUMP` and the shell both run. */
+import { bt } from "./commands/bt.ts";
 import { dis } from "./commands/dis.ts";
 import { kmem } from "./commands/kmem.ts";
 import { log } from "./commands/log.ts";
@@ -13,5 +14,5 @@ import { task } from "./commands/task.ts";
 import type { SessionCommand } from "./session.ts";
 
 export const SESSION_COMMANDS: ReadonlyMap<string, SessionCommand> = new Map(
-  [sys, ps, task, log, mod, kmem, sym, rd, dis, p, px, struct, union, whatis].map((c) => [c.name, c]),
+  [sys, ps, bt, task, log, mod, kmem, sym, rd, dis, p, px, struct, union, whatis].map((c) => [c.name, c]),
 );

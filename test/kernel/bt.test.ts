@@ -1,0 +1,110 @@
+/**
+ * Backtraces with the kernel's own ORC tables from the dump: every task that was asleep, on every fixture
+ * dump, walks exactly as crash's `foreach bt` printed it — frames, frame addresses, return addresses, and the
+ * user-mode registers where the stack began. A stack overwritten in a copy stops with a marker, never loops.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { sleepingTaskStart } from "../../src/analysis/stack/task-stack.ts";
+import { unwind } from "../../src/analysis/stack/unwind.ts";
+import { psRows } from "../../src/analysis/tasks.ts";
+import { orcOf, renderBt } from "../../src/cli/commands/bt.ts";
+import { taskHeader } from "../../src/cli/commands/task.ts";
+import type { ByteSource } from "../../src/dump/byte-source.ts";
+import { ElfCore } from "../../src/dump/elf-core.ts";
+import { openDump } from "../../src/dump/open-dump.ts";
+import { Kernel } from "../../src/kernel/kernel.ts";
+import { nodeCodecs } from "../../src/platform/node/codecs.ts";
+import { FileSource } from "../../src/platform/node/file-source.ts";
+import { fixtureDumps } from "../dump-fixtures.ts";
+import { kdx } from "../helpers.ts";
+
+for (const d of fixtureDumps()) {
+  test(`${d.id}: bt of every sleeping task = crash's foreach bt`, () => {
+    const dump = openDump(new FileSource(d.path), nodeCodecs);
+    try {
+      const k = new Kernel(dump);
+      const crash = new Map<string, string>();
+      for (const block of readFileSync(join(d.oracles, "crash-foreach-bt.txt"), "utf8").split(
+        /\n(?=PID: )/,
+      )) {
+        const m = /TASK: ([0-9a-f]+)/.exec(block);
+        if (m) crash.set(m[1], block.trimEnd());
+      }
+      let compared = 0;
+      for (const r of psRows(k)) {
+        if (r.active) continue;
+        const got = [taskHeader(r), ...renderBt(k, unwind(k, orcOf(k), sleepingTaskStart(k, r.task)))].join(
+          "\n",
+        );
+        assert.equal(got, crash.get(r.task.toString(16)), `PID ${r.pid}`);
+        compared++;
+      }
+      assert.ok(compared >= 55, `${compared} tasks compared`);
+    } finally {
+      dump.close();
+    }
+  });
+}
+
+test("kdx bt PID through the CLI", () => {
+  const d = fixtureDumps().find((x) => x.id === "6.1-kdump/vmcore")!;
+  const r = kdx(["bt", "94", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  const block = readFileSync(join(d.oracles, "crash-foreach-bt.txt"), "utf8")
+    .split(/\n(?=PID: )/)
+    .find((b) => b.startsWith("PID: 94 "))!;
+  assert.equal(r.stdout.trimEnd(), block.trimEnd());
+});
+
+/** The file with some 8-byte words replaced. */
+class Patched implements ByteSource {
+  constructor(
+    private readonly inner: ByteSource,
+    private readonly words: Map<number, bigint>,
+  ) {}
+  get name() {
+    return this.inner.name;
+  }
+  get size() {
+    return this.inner.size;
+  }
+  read(offset: number, length: number): Uint8Array {
+    const b = Uint8Array.from(this.inner.read(offset, length));
+    for (const [at, v] of this.words)
+      for (let i = 0; i < 8; i++)
+        if (at + i >= offset && at + i < offset + b.length)
+          b[at + i - offset] = Number((v >> BigInt(8 * i)) & 0xffn);
+    return b;
+  }
+}
+
+test("a corrupted stack stops with a marker: a return address pointing back into the stack's own frame, garbage", () => {
+  const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
+  const file = new FileSource(d.path);
+  const clean = new ElfCore(file);
+  const k0 = new Kernel(clean);
+  const init = psRows(k0).find((r) => r.pid === 1)!;
+  const frames = unwind(k0, orcOf(k0), sleepingTaskStart(k0, init.task)).filter((x) => x.kind === "frame");
+  const slot = frames[2].frameAddress; // where do_wait's return address sits
+  const fileOffset = (va: bigint) => {
+    const pa = Number(k0.mm.translate(va));
+    const seg = clean.loads.find((l) => pa >= l.paddr && pa < l.paddr + l.filesz)!;
+    return seg.offset + (pa - seg.paddr);
+  };
+  for (const [what, value] of [
+    ["the return address of an earlier frame (a loop)", (frames[0] as { ip: bigint }).ip],
+    ["garbage", 0xdeadbeefdeadbeefn],
+    ["zero", 0n],
+  ] as const) {
+    const k = new Kernel(new ElfCore(new Patched(file, new Map([[fileOffset(slot), value]]))));
+    const items = unwind(k, orcOf(k), sleepingTaskStart(k, init.task));
+    const text = renderBt(k, items).join("\n");
+    assert.ok(items.length < 40, `${what}: ${items.length} items`);
+    assert.equal(items[items.length - 1].kind, "stop", `${what}: the trace ends with a marker:\n${text}`);
+    assert.match(text, /^ {4}bt: .+$/m, what);
+  }
+  file.close();
+});
