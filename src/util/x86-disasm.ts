@@ -53,7 +53,13 @@ export function disassemble(bytes: Uint8Array, ip: bigint, max = Number.POSITIVE
   const out: Decoded[] = [];
   while (decoder.canDecode && out.length < max) {
     const i = decoder.decode();
-    const d: Decoded = { ip: i.ip, length: i.length, text: f.format(i), invalid: i.isInvalid };
+    // iced spells a base with no index "(%rsp,)" once the scale is forced on; gdb writes "(%rsp)".
+    const d: Decoded = {
+      ip: i.ip,
+      length: i.length,
+      text: f.format(i).replace(/,\)/g, ")"),
+      invalid: i.isInvalid,
+    };
     if (i.isCallNear || i.isJmpNear || i.isJccShortOrNear || i.isJmpShort)
       d.branchTarget = i.nearBranchTarget;
     out.push(d);

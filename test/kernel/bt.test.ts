@@ -108,3 +108,31 @@ test("a corrupted stack stops with a marker: a return address pointing back into
   }
   file.close();
 });
+
+/** crash's bt of the panic task, and kdx's, as lines. */
+function panicBt(d: ReturnType<typeof fixtureDumps>[number]): { crash: string[]; kdx: string[] } {
+  const crash = readFileSync(join(d.oracles, "crash-bt.txt"), "utf8").trimEnd().split("\n");
+  const pid = /^PID: (\d+)/.exec(crash[0])![1];
+  const r = kdx(["bt", pid, d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  return { crash, kdx: r.stdout.trimEnd().split("\n") };
+}
+
+for (const d of fixtureDumps().filter((x) => !/6\.1-(null|gpf)\//.test(x.id))) {
+  test(`${d.id}: bt of the panic task = crash's bt (kdump's machine_kexec start, IRQ stack, exception frames)`, () => {
+    const { crash, kdx: got } = panicBt(d);
+    assert.deepEqual(got, crash);
+  });
+}
+
+for (const d of fixtureDumps().filter((x) => /6\.1-(null|gpf)\//.test(x.id))) {
+  test(`${d.id}: bt of the panic task = crash's, plus the frameless oops_end.cold caller crash skips`, () => {
+    // panic() was called by oops_end.cold, a frameless cold section; ORC (as the kernel's own unwinder)
+    // walks through it, crash's frame-pointer shortcut does not. Every other line is crash's.
+    const { crash, kdx: got } = panicBt(d);
+    const at = got.findIndex((l) => / oops_end\.cold at /.test(l));
+    assert.equal(at, 2, got.join("\n"));
+    const renumber = (l: string) => l.replace(/^ ?#\d+ /, "#N ");
+    assert.deepEqual(got.filter((_, i) => i !== at).map(renumber), crash.map(renumber));
+  });
+}

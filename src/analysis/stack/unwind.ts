@@ -6,6 +6,7 @@
  */
 import type { Kernel } from "../../kernel/kernel.ts";
 import { KdxError } from "../../util/errors.ts";
+import { disassemble } from "../../util/x86-disasm.ts";
 import { ORC_REG, type OrcTables } from "./orc.ts";
 
 /** struct pt_regs on x86-64, in order. */
@@ -39,7 +40,16 @@ const IP_OFFSET = PT_REGS.indexOf("ip") * 8;
 export type BtItem =
   | { kind: "frame"; frameAddress: bigint; ip: bigint }
   | { kind: "regs"; at: bigint; user: boolean; regs: PtRegs }
-  | { kind: "stop"; reason: string };
+  | { kind: "stop"; reason: string }
+  /** Leaving a stack other than the task's: crash's "--- <IRQ stack> ---". */
+  | { kind: "marker"; text: string };
+
+/** A stack that is not the task's own (IRQ, NMI, exception stacks), for crash's transition markers. */
+export interface StackRegion {
+  start: bigint;
+  end: bigint;
+  name: string;
+}
 
 export interface UnwindStart {
   ip: bigint;
@@ -53,6 +63,34 @@ export interface UnwindStart {
 
 const MAX_FRAMES = 256;
 
+function lastFrameName(kernel: Kernel, items: BtItem[]): string | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i];
+    if (it.kind === "frame") return kernel.symbols.resolve(it.ip)?.name;
+  }
+  return undefined;
+}
+
+/** Bytes a function has pushed or reserved on the stack by `ip`, from its prologue; undefined if unclear. */
+export function prologueFrameSize(kernel: Kernel, ip: bigint): number | undefined {
+  const fn = kernel.symbols.resolve(ip);
+  if (!fn) return undefined;
+  const span = Math.min(fn.offset, 64);
+  if (span === 0) return 0;
+  let size = 0;
+  for (const ins of disassemble(kernel.read(fn.address, span), fn.address)) {
+    if (ins.ip >= ip) break;
+    const t = ins.text;
+    let m: RegExpExecArray | null;
+    if (/^push\s+%r\w+$/.test(t)) size += 8;
+    else if (/^pop\s+%r\w+$/.test(t)) size -= 8;
+    else if ((m = /^sub\s+\$0x([0-9a-f]+),%rsp$/.exec(t))) size += Number.parseInt(m[1], 16);
+    else if ((m = /^add\s+\$0x([0-9a-f]+),%rsp$/.exec(t))) size -= Number.parseInt(m[1], 16);
+    else if (/%rsp$/.test(t) && !/^mov\s+%rsp,/.test(t)) return undefined; // another change of rsp: give up
+  }
+  return size >= 0 ? size : undefined;
+}
+
 function readRegs(kernel: Kernel, at: bigint): PtRegs {
   const b = kernel.read(at, PT_REGS_SIZE);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -63,19 +101,47 @@ function readRegs(kernel: Kernel, at: bigint): PtRegs {
   return r;
 }
 
-export function unwind(kernel: Kernel, orc: OrcTables, start: UnwindStart): BtItem[] {
+export function unwind(
+  kernel: Kernel,
+  orc: OrcTables,
+  start: UnwindStart,
+  regions: StackRegion[] = [],
+): BtItem[] {
   const out: BtItem[] = [];
+  const regionOf = (a: bigint) => regions.find((r) => a >= r.start && a < r.end);
+  let region = regionOf(start.frameAddress ?? start.sp);
   let { ip, sp, bp } = start;
   let frameAddress = start.frameAddress ?? sp;
   let exact = start.exact ?? false;
   let regs: PtRegs | undefined;
+  let silent = false;
   try {
     for (let n = 0; n < MAX_FRAMES; n++) {
-      out.push({ kind: "frame", frameAddress, ip });
+      const here = regionOf(frameAddress);
+      if (region && here !== region) out.push({ kind: "marker", text: `--- <${region.name}> ---` });
+      region = here;
+      if (!silent) out.push({ kind: "frame", frameAddress, ip });
+      silent = false;
       const entry = orc.find(exact ? ip : ip - 1n);
-      if (!entry) return [...out, { kind: "stop", reason: `no ORC data for 0x${ip.toString(16)}` }];
-      if (entry.end) return out;
-      if (entry.type === "undefined") return [...out, { kind: "stop", reason: "ORC: undefined frame" }];
+      if (entry?.end) return out;
+      if (!entry || entry.type === "undefined" || entry.spReg === ORC_REG.UNDEFINED) {
+        // No ORC rule here (objtool could not follow inline assembly, say): as crash does, measure the
+        // frame from the function's prologue — its pushes and stack adjustment before this point.
+        const size = prologueFrameSize(kernel, exact ? ip : ip - 1n);
+        if (size === undefined)
+          return [...out, { kind: "stop", reason: `no unwind data for 0x${ip.toString(16)}` }];
+        frameAddress = sp + BigInt(size);
+        ip = kernel.readU64(frameAddress);
+        sp = frameAddress + 8n;
+        regs = undefined;
+        exact = false;
+        if (ip === 0n)
+          return [
+            ...out,
+            { kind: "stop", reason: "return address 0 before the end of the stack: corrupted stack" },
+          ];
+        continue;
+      }
 
       let cfa: bigint;
       switch (entry.spReg) {
@@ -109,8 +175,9 @@ export function unwind(kernel: Kernel, orc: OrcTables, start: UnwindStart): BtIt
       const oldBp = bp;
       const oldSp = sp;
       if (entry.type === "call") {
-        frameAddress = cfa - 8n;
-        ip = kernel.readU64(frameAddress);
+        ip = kernel.readU64(cfa - 8n);
+        // Back from another stack (the IRQ stack's saved pointer): crash shows the saved stack pointer.
+        frameAddress = entry.spReg === ORC_REG.SP_INDIRECT ? cfa : cfa - 8n;
         sp = cfa;
         regs = undefined;
         exact = false;
@@ -125,6 +192,17 @@ export function unwind(kernel: Kernel, orc: OrcTables, start: UnwindStart): BtIt
         sp = r.sp;
         frameAddress = r.sp;
         exact = true;
+        // The exception block names the interrupted function; crash gives it no frame line of its own. After
+        // an exception (not an interrupt), crash also shows a return address the function left just below
+        // its stack pointer (a call it had made before faulting).
+        silent = true;
+        const entryFn = lastFrameName(kernel, out);
+        if (entryFn?.startsWith("asm_exc_")) {
+          const below = kernel.readU64(r.sp - 8n);
+          const fn = kernel.symbols.resolve(r.ip);
+          if (below !== r.ip && fn && below > fn.address && below < fn.address + BigInt(fn.size))
+            out.push({ kind: "frame", frameAddress: r.sp - 8n, ip: below });
+        }
       }
       switch (entry.bpReg) {
         case ORC_REG.UNDEFINED:

@@ -1,9 +1,11 @@
 /** `bt`: a task's kernel stack, as crash prints it. */
 import { parseArgs } from "node:util";
 import { OrcTables } from "../../analysis/stack/orc.ts";
-import { sleepingTaskStart } from "../../analysis/stack/task-stack.ts";
+import { activeTaskStart, irqStack, sleepingTaskStart } from "../../analysis/stack/task-stack.ts";
 import { type BtItem, type PtRegs, unwind } from "../../analysis/stack/unwind.ts";
-import { psRows } from "../../analysis/tasks.ts";
+import { type PsRow, psRows } from "../../analysis/tasks.ts";
+import type { Dump } from "../../dump/physical-memory.ts";
+import { prstatus } from "../../dump/prstatus.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
 import type { SessionCommand } from "../session.ts";
@@ -69,12 +71,16 @@ export function renderBt(kernel: Kernel, items: BtItem[]): string[] {
   let n = 0;
   for (const it of items) {
     if (it.kind === "frame") {
-      const s = kernel.symbols.resolve(it.ip);
-      const name = s ? `${s.name}${s.module ? "" : ""}` : "(unknown)";
+      // A return address at the very start of a function follows a call that never returns (to panic, say)
+      // at the end of the one before: that one is the caller, as the kernel's own %pB would say.
+      let s = kernel.symbols.resolve(it.ip);
+      if (s?.offset === 0) s = kernel.symbols.resolve(it.ip - 1n) ?? s;
+      const name = s ? s.name : "(unknown)";
       lines.push(
         `${`#${n++}`.padStart(3)} [${hex16(it.frameAddress)}] ${name} at ${hex16(it.ip)}${s?.module ? ` [${s.module}]` : ""}`,
       );
     } else if (it.kind === "regs") lines.push(...regsBlock(kernel, it.regs, it.user));
+    else if (it.kind === "marker") lines.push(it.text);
     else lines.push(`    bt: ${it.reason}`);
   }
   return lines;
@@ -91,6 +97,14 @@ export function orcOf(kernel: Kernel): OrcTables {
   return t;
 }
 
+/** The walk for one task: a running one from its CPU's registers and stacks, a sleeping one from its switch frame. */
+export function taskBacktrace(kernel: Kernel, dump: Dump, r: PsRow, orc: OrcTables): BtItem[] {
+  if (!r.active) return unwind(kernel, orc, sleepingTaskStart(kernel, r.task));
+  const cpuRegs = prstatus(dump.notes)[r.cpu];
+  const irq = irqStack(kernel, r.cpu);
+  return unwind(kernel, orc, activeTaskStart(kernel, r.task, r.cpu, cpuRegs), irq ? [irq] : []);
+}
+
 export const bt: SessionCommand = {
   name: "bt",
   summary: "bt PID|TASK: a sleeping task's kernel stack (ORC), as crash prints it",
@@ -99,9 +113,10 @@ export const bt: SessionCommand = {
 The task's kernel stack, unwound with the kernel's own ORC tables from the
 dump: crash's frames (#N [frame address] function at return address), the
 exception frames on the way, and the user-mode registers where the stack
-began. Tasks that were running when the machine died are not walked yet.
+began. A task that was running starts where crash starts it: at machine_kexec
+(kdump) or panic on its stacks, else at its CPU's saved registers.
 `,
-  run({ kernel }, argv, out) {
+  run({ kernel, dump }, argv, out) {
     const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
     if (positionals.length !== 1) throw new UsageError("bt PID|TASK");
     const arg = positionals[0];
@@ -118,13 +133,7 @@ began. Tasks that were running when the machine died are not walked yet.
     hits.forEach((r, i) => {
       if (i) out.write("\n");
       out.write(`${taskHeader(r)}\n`);
-      if (r.active) {
-        out.write(
-          "    bt: this task was running on a CPU when the dump was taken; its stack walk is not implemented yet\n",
-        );
-        return;
-      }
-      out.write(`${renderBt(kernel, unwind(kernel, orc, sleepingTaskStart(kernel, r.task))).join("\n")}\n`);
+      out.write(`${renderBt(kernel, taskBacktrace(kernel, dump, r, orc)).join("\n")}\n`);
     });
   },
 };
