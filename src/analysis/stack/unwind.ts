@@ -81,11 +81,12 @@ export function prologueFrameSize(kernel: Kernel, ip: bigint): number | undefine
   for (const ins of disassemble(kernel.read(fn.address, span), fn.address)) {
     if (ins.ip >= ip) break;
     const t = ins.text;
-    let m: RegExpExecArray | null;
+    const sub = /^sub\s+\$0x([0-9a-f]+),%rsp$/.exec(t);
+    const add = /^add\s+\$0x([0-9a-f]+),%rsp$/.exec(t);
     if (/^push\s+%r\w+$/.test(t)) size += 8;
     else if (/^pop\s+%r\w+$/.test(t)) size -= 8;
-    else if ((m = /^sub\s+\$0x([0-9a-f]+),%rsp$/.exec(t))) size += Number.parseInt(m[1], 16);
-    else if ((m = /^add\s+\$0x([0-9a-f]+),%rsp$/.exec(t))) size -= Number.parseInt(m[1], 16);
+    else if (sub) size += Number.parseInt(sub[1], 16);
+    else if (add) size -= Number.parseInt(add[1], 16);
     else if (/%rsp$/.test(t) && !/^mov\s+%rsp,/.test(t)) return undefined; // another change of rsp: give up
   }
   return size >= 0 ? size : undefined;
