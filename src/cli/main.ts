@@ -16,6 +16,8 @@ commands:
   kmem -i DUMP       memory use, as crash's "kmem -i" prints it
   mod DUMP           the loaded modules, as crash's "mod" lists them
   ps DUMP            the dead kernel's tasks, as crash's "ps" lists them (from the dump alone)
+  bt [-a|-c CPU|PID] DUMP  kernel stacks with the kernel's ORC tables, as crash's bt
+  foreach bt DUMP    every task's backtrace
   task PID|TASK DUMP a task's struct task_struct (-R members)
   p|px SYMBOL DUMP   a variable's value (per-CPU variables with their type and addresses)
   sym ADDR|NAME DUMP address → symbol+offset, symbol → address
@@ -53,6 +55,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dis: onDump("dis"),
   task: onDump("task"),
   bt: onDump("bt"),
+  foreach: onDump("foreach"),
   p: onDump("p"),
   px: onDump("px"),
   struct: onDump("struct"),

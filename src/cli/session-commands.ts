@@ -1,6 +1,7 @@
 /** The crash-compatible commands, by name: what `kdx CMD DUMP` and the shell both run. */
 import { bt } from "./commands/bt.ts";
 import { dis } from "./commands/dis.ts";
+import { foreach } from "./commands/foreach.ts";
 import { kmem } from "./commands/kmem.ts";
 import { log } from "./commands/log.ts";
 import { mod } from "./commands/mod.ts";
@@ -14,5 +15,8 @@ import { task } from "./commands/task.ts";
 import type { SessionCommand } from "./session.ts";
 
 export const SESSION_COMMANDS: ReadonlyMap<string, SessionCommand> = new Map(
-  [sys, ps, bt, task, log, mod, kmem, sym, rd, dis, p, px, struct, union, whatis].map((c) => [c.name, c]),
+  [sys, ps, bt, foreach, task, log, mod, kmem, sym, rd, dis, p, px, struct, union, whatis].map((c) => [
+    c.name,
+    c,
+  ]),
 );

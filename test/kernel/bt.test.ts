@@ -136,3 +136,46 @@ for (const d of fixtureDumps().filter((x) => /6\.1-(null|gpf)\//.test(x.id))) {
     assert.deepEqual(got.filter((_, i) => i !== at).map(renumber), crash.map(renumber));
   });
 }
+
+/** A bt -a / foreach bt text, as blocks keyed by task address. */
+function blocks(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const b of text.trimEnd().split(/\n\n(?=PID: )/))
+    m.set(/TASK: ([0-9a-f]+)/.exec(b)![1] + /CPU: (\d+)/.exec(b)![1], b.trimEnd());
+  return m;
+}
+
+for (const d of fixtureDumps()) {
+  test(`${d.id}: bt -a — crash's blocks where crash could walk; a walk from the recorded registers where it could not`, () => {
+    const crash = blocks(readFileSync(join(d.oracles, "crash-bt-a.txt"), "utf8"));
+    const r = kdx(["bt", "-a", d.path]);
+    assert.equal(r.status, 0, r.stderr);
+    const ours = blocks(r.stdout);
+    assert.deepEqual([...ours.keys()].sort(), [...crash.keys()].sort());
+    for (const [key, want] of crash) {
+      const got = ours.get(key)!;
+      if (/read of stack at .* failed/.test(want)) {
+        // QEMU stopped this CPU after panic; crash cannot read its NMI stack. kdx walks from the vCPU state.
+        assert.match(got, /\(from the CPU's registers as the dump recorded them\)/);
+        assert.match(got, / (start_kernel|secondary_startup_64_no_verify) at /);
+      } else if (/ oops_end\.cold at /.test(got)) {
+        const renumber = (l: string) => l.replace(/^ ?#\d+ /, "#N ");
+        assert.deepEqual(
+          got
+            .split("\n")
+            .filter((l) => !/ oops_end\.cold at /.test(l))
+            .map(renumber),
+          want.split("\n").map(renumber),
+        );
+      } else assert.equal(got, want);
+    }
+  });
+}
+
+test("foreach bt walks every task of a dump; each block as bt gives it", () => {
+  const d = fixtureDumps().find((x) => x.id === "6.1-kdump/vmcore")!;
+  const r = kdx(["foreach", "bt", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  const crash = readFileSync(join(d.oracles, "crash-foreach-bt.txt"), "utf8");
+  assert.equal(r.stdout.trimEnd(), crash.trimEnd());
+});

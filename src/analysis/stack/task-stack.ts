@@ -17,6 +17,42 @@ export function irqStack(kernel: Kernel, cpu: number): StackRegion | undefined {
   return top > 8n ? { start: top - IRQ_STACK_SIZE, end: top, name: "IRQ stack" } : undefined;
 }
 
+/** The CPU's NMI stack (an IST stack in cpu_entry_area), where the crash-shootdown NMI ran. */
+export function nmiStack(kernel: Kernel, cpu: number): StackRegion | undefined {
+  if (!kernel.symbols.lookup("cea_exception_stacks")) return undefined;
+  const base = kernel.readU64(perCpu(kernel, "cea_exception_stacks", cpu));
+  const stacks = kobject(kernel, "struct cea_exception_stacks", base);
+  const nmi = stacks.member("NMI_stack");
+  return base
+    ? { start: nmi.address, end: nmi.address + BigInt(nmi.size), name: "NMI exception stack" }
+    : undefined;
+}
+
+/** The first word on `stack`, from its lowest address, that is a return address into `fn`. */
+function findReturnInto(kernel: Kernel, stack: StackRegion, fn: string): bigint | undefined {
+  let words: Uint8Array;
+  try {
+    words = kernel.read(stack.start, Number(stack.end - stack.start));
+  } catch {
+    return undefined;
+  }
+  const dv = new DataView(words.buffer, words.byteOffset, words.byteLength);
+  for (let i = 0; i + 8 <= words.length; i += 8) {
+    const v = dv.getBigUint64(i, true);
+    if (v < 0xffffffff80000000n) continue;
+    const r = kernel.symbols.resolve(v);
+    if (r?.name !== fn || r.offset === 0) continue;
+    // A return address: the five bytes before it are a near call.
+    try {
+      if (kernel.read(v - 5n, 1)[0] !== 0xe8) continue;
+    } catch {
+      continue;
+    }
+    return stack.start + BigInt(i);
+  }
+  return undefined;
+}
+
 /**
  * Where crash starts a task that was running when the machine died: at the return address into
  * machine_kexec (a kdump capture) or else into panic, found by scanning the task's stack and its CPU's IRQ
@@ -35,30 +71,19 @@ export function activeTaskStart(
     irqStack(kernel, cpu),
     { start: t.member("stack").value(), end: t.member("stack").value() + THREAD_SIZE, name: "task" },
   ];
-  for (const fn of ["machine_kexec", "panic"]) {
-    for (const st of stacks) {
+  const nmi = nmiStack(kernel, cpu);
+  // The panic CPU: machine_kexec (a kdump capture) or panic; another CPU stopped by the crash NMI:
+  // crash_nmi_callback on its NMI stack.
+  const searches: [string, (StackRegion | undefined)[]][] = [
+    ["machine_kexec", stacks],
+    ["panic", stacks],
+    ["crash_nmi_callback", [nmi]],
+  ];
+  for (const [fn, where] of searches) {
+    for (const st of where) {
       if (!st) continue;
-      let words: Uint8Array;
-      try {
-        words = kernel.read(st.start, Number(st.end - st.start));
-      } catch {
-        continue;
-      }
-      const dv = new DataView(words.buffer, words.byteOffset, words.byteLength);
-      for (let i = 0; i + 8 <= words.length; i += 8) {
-        const v = dv.getBigUint64(i, true);
-        if (v < 0xffffffff80000000n) continue;
-        const r = kernel.symbols.resolve(v);
-        if (r?.name !== fn || r.offset === 0) continue;
-        // A return address: the five bytes before it are a near call.
-        try {
-          if (kernel.read(v - 5n, 1)[0] !== 0xe8) continue;
-        } catch {
-          continue;
-        }
-        const slot = st.start + BigInt(i);
-        return { ip: v, frameAddress: slot, sp: slot + 8n, bp };
-      }
+      const slot = findReturnInto(kernel, st, fn);
+      if (slot !== undefined) return { ip: kernel.readU64(slot), frameAddress: slot, sp: slot + 8n, bp };
     }
   }
   if (!regs) throw new KdxError(`no saved registers for CPU ${cpu}, and no panic frame on its stacks`);

@@ -196,7 +196,9 @@ export function unwind(
         // The exception block names the interrupted function; crash gives it no frame line of its own. After
         // an exception (not an interrupt), crash also shows a return address the function left just below
         // its stack pointer (a call it had made before faulting).
-        silent = true;
+        // But when the registers were saved on another stack (an NMI's), crash starts the interrupted
+        // stack with a frame for the interrupted function itself.
+        silent = regionOf(at) === regionOf(r.sp);
         const entryFn = lastFrameName(kernel, out);
         if (entryFn?.startsWith("asm_exc_")) {
           const below = kernel.readU64(r.sp - 8n);
@@ -219,7 +221,8 @@ export function unwind(
           return [...out, { kind: "stop", reason: `ORC: unknown frame-pointer rule ${entry.bpReg}` }];
       }
       // On one stack, the stack pointer only grows: anything else is a corrupted stack, not a loop to follow.
-      if (entry.type === "call" && sp <= oldSp)
+      const switched = entry.spReg === ORC_REG.SP_INDIRECT || regionOf(sp) !== regionOf(oldSp);
+      if (entry.type === "call" && !switched && sp <= oldSp)
         return [...out, { kind: "stop", reason: "stack pointer did not advance: corrupted stack" }];
       if (ip === 0n)
         return [

@@ -1,7 +1,7 @@
 /** `bt`: a task's kernel stack, as crash prints it. */
 import { parseArgs } from "node:util";
 import { OrcTables } from "../../analysis/stack/orc.ts";
-import { activeTaskStart, irqStack, sleepingTaskStart } from "../../analysis/stack/task-stack.ts";
+import { activeTaskStart, irqStack, nmiStack, sleepingTaskStart } from "../../analysis/stack/task-stack.ts";
 import { type BtItem, type PtRegs, unwind } from "../../analysis/stack/unwind.ts";
 import { type PsRow, psRows } from "../../analysis/tasks.ts";
 import type { Dump } from "../../dump/physical-memory.ts";
@@ -101,39 +101,109 @@ export function orcOf(kernel: Kernel): OrcTables {
 export function taskBacktrace(kernel: Kernel, dump: Dump, r: PsRow, orc: OrcTables): BtItem[] {
   if (!r.active) return unwind(kernel, orc, sleepingTaskStart(kernel, r.task));
   const cpuRegs = prstatus(dump.notes)[r.cpu];
-  const irq = irqStack(kernel, r.cpu);
-  return unwind(kernel, orc, activeTaskStart(kernel, r.task, r.cpu, cpuRegs), irq ? [irq] : []);
+  const regions = [irqStack(kernel, r.cpu), nmiStack(kernel, r.cpu)].filter((x) => x !== undefined);
+  const start = activeTaskStart(kernel, r.task, r.cpu, cpuRegs);
+  const items = unwind(kernel, orc, start, regions);
+  // Started from the registers the dump recorded (QEMU: the vCPU at dump time, not at the crash): say so.
+  return start.exact
+    ? [{ kind: "marker", text: "    (from the CPU's registers as the dump recorded them)" }, ...items]
+    : items;
+}
+
+/** The CPU that panicked (panic_cpu), when the kernel recorded one. */
+export function panicCpu(kernel: Kernel): number | undefined {
+  const sym = kernel.symbols.lookup("panic_cpu");
+  if (!sym) return undefined;
+  const v = kernel.readU32(sym.address) | 0;
+  return v >= 0 ? v : undefined;
+}
+
+function btJson(kernel: Kernel, r: PsRow, items: BtItem[]): object {
+  return {
+    pid: r.pid,
+    task: `0x${r.task.toString(16)}`,
+    cpu: r.cpu,
+    comm: r.comm,
+    items: items.map((it) => {
+      if (it.kind === "frame") {
+        const s = kernel.symbols.resolve(it.ip);
+        return {
+          kind: "frame",
+          frame: `0x${it.frameAddress.toString(16)}`,
+          ip: `0x${it.ip.toString(16)}`,
+          function: s?.name,
+          offset: s?.offset,
+          module: s?.module,
+        };
+      }
+      if (it.kind === "regs")
+        return {
+          kind: "regs",
+          user: it.user,
+          at: `0x${it.at.toString(16)}`,
+          regs: Object.fromEntries(Object.entries(it.regs).map(([k, v]) => [k, `0x${v.toString(16)}`])),
+        };
+      return it;
+    }),
+  };
 }
 
 export const bt: SessionCommand = {
   name: "bt",
-  summary: "bt PID|TASK: a sleeping task's kernel stack (ORC), as crash prints it",
-  help: `usage: bt PID|TASK      (kdx bt PID|TASK DUMP)
+  summary: "bt [-a] [-c CPU] [PID|TASK]: kernel stacks (ORC), as crash prints them",
+  help: `usage: bt [-a | -c CPU | PID|TASK] [--json]      (kdx bt ... DUMP)
 
-The task's kernel stack, unwound with the kernel's own ORC tables from the
-dump: crash's frames (#N [frame address] function at return address), the
-exception frames on the way, and the user-mode registers where the stack
-began. A task that was running starts where crash starts it: at machine_kexec
-(kdump) or panic on its stacks, else at its CPU's saved registers.
+A task's kernel stack, unwound with the kernel's own ORC tables from the dump:
+crash's frames (#N [frame address] function at return address), exception
+frames, IRQ/NMI stack changes, and the user-mode registers where the stack
+began. Without an argument, the task that panicked. A running task starts
+where crash starts it: machine_kexec (kdump) or panic on its stacks,
+crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
+  -a        the task on every CPU        -c CPU   the task on that CPU
 `,
   run({ kernel, dump }, argv, out) {
-    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
-    if (positionals.length !== 1) throw new UsageError("bt PID|TASK");
-    const arg = positionals[0];
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        a: { type: "boolean", short: "a" },
+        c: { type: "string", short: "c" },
+        json: { type: "boolean" },
+      },
+    });
+    if (positionals.length > 1) throw new UsageError("bt [-a | -c CPU | PID|TASK]");
     const rows = psRows(kernel);
-    const byAddr = /^(0x)?[0-9a-f]{9,16}$/i.test(arg)
-      ? BigInt(arg.startsWith("0x") ? arg : `0x${arg}`)
-      : undefined;
-    const hits =
-      byAddr !== undefined
-        ? rows.filter((r) => r.task === byAddr)
-        : rows.filter((r) => String(r.pid) === arg);
-    if (!hits.length) throw new KdxError(`${arg}: no such task`);
+    let hits: PsRow[];
+    if (values.a) hits = rows.filter((r) => r.active).sort((a, b) => a.cpu - b.cpu);
+    else if (values.c !== undefined) hits = rows.filter((r) => r.active && String(r.cpu) === values.c);
+    else if (positionals.length) {
+      const arg = positionals[0];
+      const byAddr = /^(0x)?[0-9a-f]{9,16}$/i.test(arg)
+        ? BigInt(arg.startsWith("0x") ? arg : `0x${arg}`)
+        : undefined;
+      hits =
+        byAddr !== undefined
+          ? rows.filter((r) => r.task === byAddr)
+          : rows.filter((r) => String(r.pid) === arg);
+    } else {
+      const cpu = panicCpu(kernel);
+      hits = rows.filter((r) => r.active && r.cpu === cpu);
+    }
+    if (!hits.length)
+      throw new KdxError(
+        `${positionals[0] ?? (values.c !== undefined ? `CPU ${values.c}` : "the panic task")}: no such task`,
+      );
     const orc = orcOf(kernel);
-    hits.forEach((r, i) => {
+    const walks = hits.map((r) => ({ r, items: taskBacktrace(kernel, dump, r, orc) }));
+    if (values.json) {
+      out.write(
+        `${JSON.stringify({ schema: "kdx.bt/1", tasks: walks.map(({ r, items }) => btJson(kernel, r, items)) })}\n`,
+      );
+      return;
+    }
+    walks.forEach(({ r, items }, i) => {
       if (i) out.write("\n");
-      out.write(`${taskHeader(r)}\n`);
-      out.write(`${renderBt(kernel, taskBacktrace(kernel, dump, r, orc)).join("\n")}\n`);
+      out.write(`${taskHeader(r)}\n${renderBt(kernel, items).join("\n")}\n`);
     });
   },
 };
