@@ -37,17 +37,20 @@ function recordedCrash(oracles: string): { seconds: number; maxRssKb: number } |
 
 export function sessionBench(): void {
   console.log(
-    '\nopen + sys + ps: kdx -c "sys; ps" DUMP (best of 3, now) vs crash -s vmlinux DUMP (recorded)',
+    '\nopen + sys + ps (and open + bt -a): kdx -c CMDS DUMP (best of 3, now) vs crash -s vmlinux DUMP opening (recorded)',
   );
   if (!existsSync("/usr/bin/time")) {
     console.log("  /usr/bin/time is missing (apt-get install time)");
     return;
   }
   for (const d of fixtureDumps()) {
+    const bta = [0, 1, 2]
+      .map(() => timeV([KDX, "-c", "bt -a", d.path]))
+      .sort((a, b) => a.seconds - b.seconds)[0];
     const runs = [0, 1, 2].map(() => timeV([KDX, "-c", "sys; ps", d.path]));
     const best = runs.sort((a, b) => a.seconds - b.seconds)[0];
     const crash = recordedCrash(d.oracles);
-    let row = `  ${d.id.padEnd(34)} kdx ${best.seconds.toFixed(2)} s, ${(best.maxRssKb / 1024).toFixed(0)} MB`;
+    let row = `  ${d.id.padEnd(34)} kdx ${best.seconds.toFixed(2)} s, ${(best.maxRssKb / 1024).toFixed(0)} MB (bt -a: ${bta.seconds.toFixed(2)} s)`;
     if (crash) {
       const ratio = best.seconds / crash.seconds;
       row += `   crash (recorded) ${crash.seconds.toFixed(2)} s, ${(crash.maxRssKb / 1024).toFixed(0)} MB   ratio ${ratio.toFixed(3)} (goal < 0.1: ${ratio < 0.1 ? "met" : "NOT met"})`;

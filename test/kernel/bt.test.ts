@@ -179,3 +179,19 @@ test("foreach bt walks every task of a dump; each block as bt gives it", () => {
   const crash = readFileSync(join(d.oracles, "crash-foreach-bt.txt"), "utf8");
   assert.equal(r.stdout.trimEnd(), crash.trimEnd());
 });
+
+test("bt -f shows each frame's stack words, the same memory rd reads", () => {
+  const d = fixtureDumps().find((x) => x.id === "6.1-kdump/vmcore")!;
+  const r = kdx(["-c", "bt -f 94; rd ffffd2c3003cb9e8 4", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  const words = lines.filter(
+    (l) => l.startsWith("    ffffd2c3003cb9e8: ") || l.startsWith("    ffffd2c3003cb9f8: "),
+  );
+  const rd = lines.filter((l) => /^ffffd2c3003cb9(e8|f8):/.test(l));
+  assert.equal(words.length, 2);
+  for (const [i, w] of words.entries())
+    assert.equal(w.trim().split(/\s+/).slice(0, 3).join(" "), rd[i].split(/\s+/).slice(0, 3).join(" "));
+  // The frame lines themselves are unchanged by -f.
+  assert.ok(lines.includes(" #1 [ffffd2c3003cba38] schedule at ffffffff94e1154a"));
+});

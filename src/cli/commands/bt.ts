@@ -66,10 +66,29 @@ export function regsBlock(kernel: Kernel, r: PtRegs, user: boolean): string[] {
   return lines;
 }
 
-export function renderBt(kernel: Kernel, items: BtItem[]): string[] {
+/** bt -f: the stack words a frame holds, from above its return address up to the next frame, two per line. */
+function frameWords(kernel: Kernel, from: bigint, to: bigint): string[] {
+  if (to <= from || to - from > 8192n) return [];
+  let words: Uint8Array;
+  try {
+    words = kernel.read(from, Number(to - from));
+  } catch {
+    return [`    (frame contents unreadable)`];
+  }
+  const dv = new DataView(words.buffer, words.byteOffset, words.byteLength);
+  const lines: string[] = [];
+  for (let i = 0; i + 8 <= words.length; i += 16) {
+    const w = [dv.getBigUint64(i, true)];
+    if (i + 16 <= words.length) w.push(dv.getBigUint64(i + 8, true));
+    lines.push(`    ${hex16(from + BigInt(i))}: ${w.map(hex16).join(" ")} `);
+  }
+  return lines;
+}
+
+export function renderBt(kernel: Kernel, items: BtItem[], opts: { frames?: boolean } = {}): string[] {
   const lines: string[] = [];
   let n = 0;
-  for (const it of items) {
+  for (const [k, it] of items.entries()) {
     if (it.kind === "frame") {
       // A return address at the very start of a function follows a call that never returns (to panic, say)
       // at the end of the one before: that one is the caller, as the kernel's own %pB would say.
@@ -79,6 +98,11 @@ export function renderBt(kernel: Kernel, items: BtItem[]): string[] {
       lines.push(
         `${`#${n++}`.padStart(3)} [${hex16(it.frameAddress)}] ${name} at ${hex16(it.ip)}${s?.module ? ` [${s.module}]` : ""}`,
       );
+      if (opts.frames) {
+        const next = items.slice(k + 1).find((x) => x.kind === "frame" || x.kind === "regs");
+        const end = next?.kind === "frame" ? next.frameAddress : next?.kind === "regs" ? next.at : undefined;
+        if (end !== undefined) lines.push(...frameWords(kernel, it.frameAddress + 8n, end));
+      }
     } else if (it.kind === "regs") lines.push(...regsBlock(kernel, it.regs, it.user));
     else if (it.kind === "marker") lines.push(it.text);
     else lines.push(`    bt: ${it.reason}`);
@@ -151,7 +175,7 @@ function btJson(kernel: Kernel, r: PsRow, items: BtItem[]): object {
 export const bt: SessionCommand = {
   name: "bt",
   summary: "bt [-a] [-c CPU] [PID|TASK]: kernel stacks (ORC), as crash prints them",
-  help: `usage: bt [-a | -c CPU | PID|TASK] [--json]      (kdx bt ... DUMP)
+  help: `usage: bt [-a | -c CPU | PID|TASK] [-f] [--json]      (kdx bt ... DUMP)
 
 A task's kernel stack, unwound with the kernel's own ORC tables from the dump:
 crash's frames (#N [frame address] function at return address), exception
@@ -160,6 +184,7 @@ began. Without an argument, the task that panicked. A running task starts
 where crash starts it: machine_kexec (kdump) or panic on its stacks,
 crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
   -a        the task on every CPU        -c CPU   the task on that CPU
+  -f        each frame's stack words, between its return address and the next frame
 `,
   run({ kernel, dump }, argv, out) {
     const { values, positionals } = parseArgs({
@@ -168,6 +193,7 @@ crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
       options: {
         a: { type: "boolean", short: "a" },
         c: { type: "string", short: "c" },
+        f: { type: "boolean", short: "f" },
         json: { type: "boolean" },
       },
     });
@@ -203,7 +229,7 @@ crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
     }
     walks.forEach(({ r, items }, i) => {
       if (i) out.write("\n");
-      out.write(`${taskHeader(r)}\n${renderBt(kernel, items).join("\n")}\n`);
+      out.write(`${taskHeader(r)}\n${renderBt(kernel, items, { frames: values.f }).join("\n")}\n`);
     });
   },
 };
