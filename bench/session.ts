@@ -37,7 +37,7 @@ function recordedCrash(oracles: string): { seconds: number; maxRssKb: number } |
 
 export function sessionBench(): void {
   console.log(
-    '\nopen + sys + ps (and open + bt -a): kdx -c CMDS DUMP (best of 3, now) vs crash -s vmlinux DUMP opening (recorded)',
+    "\nopen + sys + ps (and open + bt -a): kdx -c CMDS DUMP (best of 3, now) vs crash -s vmlinux DUMP opening (recorded)",
   );
   if (!existsSync("/usr/bin/time")) {
     console.log("  /usr/bin/time is missing (apt-get install time)");
