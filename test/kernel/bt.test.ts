@@ -195,3 +195,33 @@ test("bt -f shows each frame's stack words, the same memory rd reads", () => {
   // The frame lines themselves are unchanged by -f.
   assert.ok(lines.includes(" #1 [ffffd2c3003cba38] schedule at ffffffff94e1154a"));
 });
+
+test("a dump whose notes lack NT_PRSTATUS: registers from the kernel's crash_notes, same bt -a", async () => {
+  const { writeFileSync } = await import("node:fs");
+  const { tempDir } = await import("../helpers.ts");
+  const d = fixtureDumps().find((x) => x.id === "6.1-kdump/vmcore")!;
+  const b = readFileSync(d.path);
+  // Every "CORE" NT_PRSTATUS note header (namesz 5, descsz 0x150, type 1) gets another type.
+  const header = Buffer.from("05000000500100000100000043" + "4f5245", "hex");
+  let n = 0;
+  for (let at = b.indexOf(header); at >= 0 && at < 1 << 20; at = b.indexOf(header, at + 1)) {
+    b.writeUInt32LE(0x7f, at + 8);
+    n++;
+  }
+  assert.equal(n, 2);
+  const copy = join(tempDir(), "vmcore-no-prstatus");
+  writeFileSync(copy, b);
+  const dump = openDump(new FileSource(copy), nodeCodecs);
+  const k = new Kernel(dump);
+  const { prstatus } = await import("../../src/dump/prstatus.ts");
+  const { cpuRegisters } = await import("../../src/analysis/stack/task-stack.ts");
+  assert.deepEqual(prstatus(dump.notes), []);
+  const regs = cpuRegisters(k, []);
+  assert.equal(regs.source, "the kernel's crash_notes");
+  assert.equal(regs.cpus[0].pid, 105);
+  assert.equal(regs.cpus[1].regs.rip.toString(16), "ffffffff94e17a0b"); // native_safe_halt+11, as crash's bt -a
+  dump.close();
+  const r = kdx(["bt", "-a", copy]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, readFileSync(join(d.oracles, "crash-bt-a.txt"), "utf8"));
+});

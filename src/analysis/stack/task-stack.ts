@@ -1,6 +1,7 @@
 /** Where a task's stack walk starts: a sleeping task's switch frame (thread.sp → inactive_task_frame). */
 
-import type { CpuRegisters } from "../../dump/prstatus.ts";
+import { parseNotes } from "../../dump/elf-notes.ts";
+import { type CpuRegisters, prstatus } from "../../dump/prstatus.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import { kobject } from "../../kernel/types/object.ts";
 import { KdxError } from "../../util/errors.ts";
@@ -101,4 +102,30 @@ export function sleepingTaskStart(kernel: Kernel, task: bigint): UnwindStart {
     sp: sp + BigInt(frame.size),
     bp: frame.member("bp").value(),
   };
+}
+
+/**
+ * Each CPU's registers: the dump's NT_PRSTATUS notes, or, where the dump carries none, the kernel's own
+ * crash_notes (per-CPU note buffers kdump fills at crash time), read from memory.
+ */
+export function cpuRegisters(
+  kernel: Kernel,
+  fromDump: CpuRegisters[],
+): { cpus: CpuRegisters[]; source: string } {
+  if (fromDump.length) return { cpus: fromDump, source: "the dump's NT_PRSTATUS notes" };
+  const sym = kernel.symbols.lookup("crash_notes");
+  if (!sym) return { cpus: [], source: "none" };
+  const notesPtr = kernel.readU64(sym.address);
+  const nr = kernel.readU32(kernel.symbol("nr_cpu_ids"));
+  const cpus: CpuRegisters[] = [];
+  for (let cpu = 0; cpu < Math.min(nr, 8192); cpu++) {
+    try {
+      const at = notesPtr + kernel.readU64(kernel.symbol("__per_cpu_offset") + BigInt(cpu) * 8n);
+      const found = prstatus(parseNotes(kernel.read(at, 1024)).notes);
+      if (found.length) cpus[cpu] = { ...found[0], cpu };
+    } catch (e) {
+      if (!(e instanceof KdxError)) throw e;
+    }
+  }
+  return { cpus, source: "the kernel's crash_notes" };
 }

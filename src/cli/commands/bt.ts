@@ -1,7 +1,13 @@
 /** `bt`: a task's kernel stack, as crash prints it. */
 import { parseArgs } from "node:util";
 import { OrcTables } from "../../analysis/stack/orc.ts";
-import { activeTaskStart, irqStack, nmiStack, sleepingTaskStart } from "../../analysis/stack/task-stack.ts";
+import {
+  activeTaskStart,
+  cpuRegisters,
+  irqStack,
+  nmiStack,
+  sleepingTaskStart,
+} from "../../analysis/stack/task-stack.ts";
 import { type BtItem, type PtRegs, unwind } from "../../analysis/stack/unwind.ts";
 import { type PsRow, psRows } from "../../analysis/tasks.ts";
 import type { Dump } from "../../dump/physical-memory.ts";
@@ -124,7 +130,7 @@ export function orcOf(kernel: Kernel): OrcTables {
 /** The walk for one task: a running one from its CPU's registers and stacks, a sleeping one from its switch frame. */
 export function taskBacktrace(kernel: Kernel, dump: Dump, r: PsRow, orc: OrcTables): BtItem[] {
   if (!r.active) return unwind(kernel, orc, sleepingTaskStart(kernel, r.task));
-  const cpuRegs = prstatus(dump.notes)[r.cpu];
+  const cpuRegs = cpuRegisters(kernel, prstatus(dump.notes)).cpus[r.cpu];
   const regions = [irqStack(kernel, r.cpu), nmiStack(kernel, r.cpu)].filter((x) => x !== undefined);
   const start = activeTaskStart(kernel, r.task, r.cpu, cpuRegs);
   const items = unwind(kernel, orc, start, regions);
