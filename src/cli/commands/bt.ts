@@ -15,7 +15,7 @@ import { prstatus } from "../../dump/prstatus.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
 import type { SessionCommand } from "../session.ts";
-import { taskHeader } from "./task.ts";
+import { taskHeader, tasksMatching } from "./task.ts";
 
 const hex16 = (v: bigint) => v.toString(16).padStart(16, "0");
 
@@ -208,16 +208,8 @@ crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
     let hits: PsRow[];
     if (values.a) hits = rows.filter((r) => r.active).sort((a, b) => a.cpu - b.cpu);
     else if (values.c !== undefined) hits = rows.filter((r) => r.active && String(r.cpu) === values.c);
-    else if (positionals.length) {
-      const arg = positionals[0];
-      const byAddr = /^(0x)?[0-9a-f]{9,16}$/i.test(arg)
-        ? BigInt(arg.startsWith("0x") ? arg : `0x${arg}`)
-        : undefined;
-      hits =
-        byAddr !== undefined
-          ? rows.filter((r) => r.task === byAddr)
-          : rows.filter((r) => String(r.pid) === arg);
-    } else {
+    else if (positionals.length) hits = tasksMatching(rows, positionals[0]);
+    else {
       const cpu = panicCpu(kernel);
       hits = rows.filter((r) => r.active && r.cpu === cpu);
     }

@@ -5,6 +5,15 @@ import { KdxError, UsageError } from "../../util/errors.ts";
 import type { SessionCommand } from "../session.ts";
 import { formatMember, formatValue, valueJson } from "../views/btf-value.ts";
 
+/** Tasks a PID (every thread with it; pid 0 names each CPU's idle task) or a task_struct address names. */
+export function tasksMatching(rows: PsRow[], arg: string): PsRow[] {
+  if (/^(0x)?[0-9a-f]{9,16}$/i.test(arg)) {
+    const addr = BigInt(arg.startsWith("0x") ? arg : `0x${arg}`);
+    return rows.filter((r) => r.task === addr);
+  }
+  return rows.filter((r) => String(r.pid) === arg);
+}
+
 /** crash's context line: `PID: 105      TASK: ffff8eb6026f8000  CPU: 0    COMMAND: "sh"`. */
 export function taskHeader(r: PsRow): string {
   return `PID: ${String(r.pid).padEnd(7)}  TASK: ${r.task.toString(16).padStart(16, "0")}  CPU: ${String(r.cpu).padEnd(3)}  COMMAND: "${r.comm}"`;
@@ -26,14 +35,7 @@ read through the kernel's BTF; -R shows only the named members.
     });
     if (positionals.length !== 1) throw new UsageError("task PID|TASK");
     const arg = positionals[0];
-    const rows = psRows(kernel);
-    const byAddr = /^(0x)?[0-9a-f]{9,16}$/i.test(arg)
-      ? BigInt(arg.startsWith("0x") ? arg : `0x${arg}`)
-      : undefined;
-    const hits =
-      byAddr !== undefined
-        ? rows.filter((r) => r.task === byAddr)
-        : rows.filter((r) => String(r.pid) === arg);
+    const hits = tasksMatching(psRows(kernel), arg);
     if (!hits.length) throw new KdxError(`${arg}: no such task`);
     const ts = kernel.btf.find("task_struct", "struct")!;
     if (values.json) {
