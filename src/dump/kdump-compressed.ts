@@ -6,7 +6,7 @@
  * descriptor blocks and pages come through bounded caches.
  */
 import { cstring, i32, popcount, popcountBits, u32, u64n } from "../util/bytes.ts";
-import { FormatError, MemoryError } from "../util/errors.ts";
+import { FormatError, MemoryError, type MissingReason } from "../util/errors.ts";
 import { Lru } from "../util/lru.ts";
 import { type ByteSource, readExact } from "./byte-source.ts";
 import type { Codecs, Compression } from "./codecs/index.ts";
@@ -322,32 +322,34 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
     return mergeRanges(out);
   }
 
-  pageState(pfn: number): PageState {
-    if (pfn >= this.maxMapnr || !this.bit(0, pfn)) return "hole";
-    if (pfn < this.startPfn || pfn >= this.endPfn) return "excluded";
-    if (!this.bit(1, pfn)) return "excluded";
+  /** Where page `pfn`'s data is, or why the dump cannot give it: the one place both questions are answered. */
+  private locate(pfn: number): PageDesc | { missing: MissingReason; detail?: string } {
+    if (pfn < 0 || pfn >= this.maxMapnr || !this.bit(0, pfn)) return { missing: "hole" };
+    if (pfn < this.startPfn || pfn >= this.endPfn)
+      return { missing: "excluded", detail: "it is in another part of a split dump" };
+    if (!this.bit(1, pfn))
+      return {
+        missing: "excluded",
+        detail: this.info.dumpLevel !== undefined ? `dump level ${this.info.dumpLevel}` : undefined,
+      };
     const d = this.descAt(this.descIndex(pfn));
-    if (!d || d.offset === 0 || d.offset + d.size > this.src.size) return "truncated";
-    return "present";
+    if (!d || d.offset === 0 || d.offset + d.size > this.src.size) return { missing: "truncated" };
+    if (d.size === 0 || d.size > this.pageSize)
+      return { missing: "corrupt", detail: `page descriptor says ${d.size} bytes` };
+    return d;
+  }
+
+  pageState(pfn: number): PageState {
+    const where = this.locate(pfn);
+    return "missing" in where ? (where.missing === "corrupt" ? "present" : where.missing) : "present";
   }
 
   readPage(pfn: number): Uint8Array {
     const hit = this.pageCache.get(pfn);
     if (hit) return hit;
     const addr = () => BigInt(pfn) * BigInt(this.pageSize);
-    if (pfn < 0 || pfn >= this.maxMapnr || !this.bit(0, pfn)) throw new MemoryError(addr(), "hole");
-    if (pfn < this.startPfn || pfn >= this.endPfn)
-      throw new MemoryError(addr(), "excluded", "it is in another part of a split dump");
-    if (!this.bit(1, pfn))
-      throw new MemoryError(
-        addr(),
-        "excluded",
-        this.info.dumpLevel !== undefined ? `dump level ${this.info.dumpLevel}` : undefined,
-      );
-    const d = this.descAt(this.descIndex(pfn));
-    if (!d || d.offset === 0) throw new MemoryError(addr(), "truncated");
-    if (d.size === 0 || d.size > this.pageSize)
-      throw new MemoryError(addr(), "corrupt", `page descriptor says ${d.size} bytes`);
+    const d = this.locate(pfn);
+    if ("missing" in d) throw new MemoryError(addr(), d.missing, d.detail);
     const data = this.src.read(d.offset, d.size);
     if (data.length < d.size) throw new MemoryError(addr(), "truncated");
     const page = this.decode(data, d, addr);

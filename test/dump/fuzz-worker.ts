@@ -6,12 +6,12 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { formatMakedumpfile } from "../../src/analysis/printk/format.ts";
 import { readKernelLog } from "../../src/analysis/printk/index.ts";
-import type { ByteSource } from "../../src/dump/byte-source.ts";
 import { openDump } from "../../src/dump/open-dump.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
 import { nodeCodecs } from "../../src/platform/node/codecs.ts";
 import { FileSource } from "../../src/platform/node/file-source.ts";
 import { KdxError } from "../../src/util/errors.ts";
+import { PatchedSource } from "../patched-source.ts";
 
 interface Job {
   path: string;
@@ -19,25 +19,6 @@ interface Job {
   iterations: number;
   /** Byte ranges [start, end) of metadata to mutate. */
   regions: [number, number][];
-}
-
-/** A file with some bytes replaced, without copying it. */
-class PatchedSource implements ByteSource {
-  constructor(
-    private readonly base: ByteSource,
-    private readonly patches: Map<number, number>,
-  ) {}
-  get name() {
-    return this.base.name;
-  }
-  get size() {
-    return this.base.size;
-  }
-  read(offset: number, length: number): Uint8Array {
-    const b = Uint8Array.from(this.base.read(offset, length));
-    for (const [at, v] of this.patches) if (at >= offset && at < offset + b.length) b[at - offset] = v;
-    return b;
-  }
 }
 
 function mulberry32(seed: number) {

@@ -12,7 +12,6 @@ import { unwind } from "../../src/analysis/stack/unwind.ts";
 import { psRows } from "../../src/analysis/tasks.ts";
 import { orcOf, renderBt } from "../../src/cli/commands/bt.ts";
 import { taskHeader } from "../../src/cli/commands/task.ts";
-import type { ByteSource } from "../../src/dump/byte-source.ts";
 import { ElfCore } from "../../src/dump/elf-core.ts";
 import { openDump } from "../../src/dump/open-dump.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
@@ -20,6 +19,7 @@ import { nodeCodecs } from "../../src/platform/node/codecs.ts";
 import { FileSource } from "../../src/platform/node/file-source.ts";
 import { fixtureDumps } from "../dump-fixtures.ts";
 import { kdx } from "../helpers.ts";
+import { PatchedSource, wordPatch } from "../patched-source.ts";
 
 for (const d of fixtureDumps()) {
   test(`${d.id}: bt of every sleeping task = crash's foreach bt`, () => {
@@ -59,28 +59,6 @@ test("kdx bt PID through the CLI", () => {
   assert.equal(r.stdout.trimEnd(), block.trimEnd());
 });
 
-/** The file with some 8-byte words replaced. */
-class Patched implements ByteSource {
-  constructor(
-    private readonly inner: ByteSource,
-    private readonly words: Map<number, bigint>,
-  ) {}
-  get name() {
-    return this.inner.name;
-  }
-  get size() {
-    return this.inner.size;
-  }
-  read(offset: number, length: number): Uint8Array {
-    const b = Uint8Array.from(this.inner.read(offset, length));
-    for (const [at, v] of this.words)
-      for (let i = 0; i < 8; i++)
-        if (at + i >= offset && at + i < offset + b.length)
-          b[at + i - offset] = Number((v >> BigInt(8 * i)) & 0xffn);
-    return b;
-  }
-}
-
 test("a corrupted stack stops with a marker: a return address pointing back into the stack's own frame, garbage", () => {
   const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
   const file = new FileSource(d.path);
@@ -99,7 +77,7 @@ test("a corrupted stack stops with a marker: a return address pointing back into
     ["garbage", 0xdeadbeefdeadbeefn],
     ["zero", 0n],
   ] as const) {
-    const k = new Kernel(new ElfCore(new Patched(file, new Map([[fileOffset(slot), value]]))));
+    const k = new Kernel(new ElfCore(new PatchedSource(file, wordPatch(fileOffset(slot), value))));
     const items = unwind(k, orcOf(k), sleepingTaskStart(k, init.task));
     const text = renderBt(k, items).join("\n");
     assert.ok(items.length < 40, `${what}: ${items.length} items`);

@@ -19,6 +19,35 @@ import { taskHeader, tasksMatching } from "./task.ts";
 
 const hex16 = (v: bigint) => v.toString(16).padStart(16, "0");
 
+/** The general registers in crash's rows of three. */
+const GENERAL_REGS: [string, keyof PtRegs][][] = [
+  [
+    ["RAX", "ax"],
+    ["RBX", "bx"],
+    ["RCX", "cx"],
+  ],
+  [
+    ["RDX", "dx"],
+    ["RSI", "si"],
+    ["RDI", "di"],
+  ],
+  [
+    ["RBP", "bp"],
+    ["R8", "r8"],
+    ["R9", "r9"],
+  ],
+  [
+    ["R10", "r10"],
+    ["R11", "r11"],
+    ["R12", "r12"],
+  ],
+  [
+    ["R13", "r13"],
+    ["R14", "r14"],
+    ["R15", "r15"],
+  ],
+];
+
 /** crash's register block: RIP/RSP/RFLAGS, then pairs of general registers, ORIG_RAX, CS, SS. */
 export function regsBlock(kernel: Kernel, r: PtRegs, user: boolean): string[] {
   const lines: string[] = [];
@@ -31,41 +60,7 @@ export function regsBlock(kernel: Kernel, r: PtRegs, user: boolean): string[] {
   lines.push(
     `    RIP: ${hex16(r.ip)}  RSP: ${hex16(r.sp)}  RFLAGS: ${r.flags.toString(16).padStart(8, "0")}`,
   );
-  lines.push(
-    row([
-      ["RAX", r.ax],
-      ["RBX", r.bx],
-      ["RCX", r.cx],
-    ]),
-  );
-  lines.push(
-    row([
-      ["RDX", r.dx],
-      ["RSI", r.si],
-      ["RDI", r.di],
-    ]),
-  );
-  lines.push(
-    row([
-      ["RBP", r.bp],
-      ["R8", r.r8],
-      ["R9", r.r9],
-    ]),
-  );
-  lines.push(
-    row([
-      ["R10", r.r10],
-      ["R11", r.r11],
-      ["R12", r.r12],
-    ]),
-  );
-  lines.push(
-    row([
-      ["R13", r.r13],
-      ["R14", r.r14],
-      ["R15", r.r15],
-    ]),
-  );
+  for (const trio of GENERAL_REGS) lines.push(row(trio.map(([label, name]) => [label, r[name]])));
   lines.push(
     `    ORIG_RAX: ${hex16(r.orig_ax)}  CS: ${r.cs.toString(16).padStart(4, "0")}  SS: ${r.ss.toString(16).padStart(4, "0")}`,
   );
