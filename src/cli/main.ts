@@ -12,6 +12,8 @@ commands:
   info DUMP          what a dump is: format, compression, dump level, memory, CPUs, release, VMCOREINFO
   log DUMP           the kernel log of a dump, as crash's "log" prints it
   dmesg DUMP [OUT]   the kernel log of a dump, exactly as makedumpfile --dump-dmesg writes it
+  collect [-d N] [-c|-l|-p|-z] [-F] VMCORE OUT   makedumpfile's job: filter, compress, write a
+                     kdump-compressed dump (or a flattened stream); -R restores one
   sys DUMP           the machine at a glance, as crash's "sys" prints it (from the dump alone)
   kmem -i DUMP       memory use, as crash's "kmem -i" prints it
   mod DUMP           the loaded modules, as crash's "mod" lists them
@@ -72,6 +74,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dmesg: async () => {
     const m = await import("./commands/dmesg.ts");
     return { HELP: m.HELP, run: m.dmesgCommand };
+  },
+  collect: async () => {
+    const m = await import("./commands/collect.ts");
+    return { HELP: m.HELP, run: m.collectCommand };
   },
 };
 

@@ -43,3 +43,34 @@ export function vmcoreinfoNote(notes: ElfNote[]): string | undefined {
   const n = notes.find((x) => x.name === "VMCOREINFO");
   return n ? latin1(n.desc).replace(/\0+$/, "") : undefined;
 }
+
+/** A PT_NOTE blob of `notes`, laid out as the kernel writes them (name with its NUL, 4-byte aligned). */
+export function serializeNotes(notes: ElfNote[]): Uint8Array {
+  const enc = new TextEncoder();
+  const parts = notes.map((n) => ({ n, name: enc.encode(`${n.name}\0`) }));
+  const size = parts.reduce((s, p) => s + 12 + align4(p.name.length) + align4(p.n.desc.length), 0);
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  let off = 0;
+  for (const { n, name } of parts) {
+    dv.setUint32(off, name.length, true);
+    dv.setUint32(off + 4, n.desc.length, true);
+    dv.setUint32(off + 8, n.type, true);
+    out.set(name, off + 12);
+    off += 12 + align4(name.length);
+    out.set(n.desc, off);
+    off += align4(n.desc.length);
+  }
+  return out;
+}
+
+/** Where the VMCOREINFO note's text sits in a blob serializeNotes() made of the same notes. */
+export function vmcoreinfoExtent(notes: ElfNote[]): { offset: number; size: number } | undefined {
+  let off = 0;
+  for (const n of notes) {
+    const desc = off + 12 + align4(n.name.length + 1);
+    if (n.name === "VMCOREINFO") return { offset: desc, size: n.desc.length };
+    off = desc + align4(n.desc.length);
+  }
+  return undefined;
+}

@@ -9,8 +9,9 @@ import { cstring, i32, popcount, popcountBits, u32, u64n } from "../util/bytes.t
 import { FormatError, MemoryError, type MissingReason } from "../util/errors.ts";
 import { Lru } from "../util/lru.ts";
 import { type ByteSource, readExact } from "./byte-source.ts";
-import type { Codecs, Compression } from "./codecs/index.ts";
+import type { Codecs } from "./codecs/index.ts";
 import { type ElfNote, parseNotes, vmcoreinfoNote } from "./elf-notes.ts";
+import { COMPRESSION_FLAGS, DESC_SIZE, DH_INCOMPLETE, HEADER_SIZE } from "./kdump-format.ts";
 import {
   type Dump,
   type DumpInfo,
@@ -21,24 +22,9 @@ import {
   readAcrossPages,
 } from "./physical-memory.ts";
 
-const HEADER_SIZE = 464;
-const DESC_SIZE = 24;
 /** Bitmap bytes per rank-index entry: 4 KiB of bitmap = 32768 pages. */
 const CHUNK = 4096;
 const DESCS_PER_BLOCK = 256;
-
-const DH_ZLIB = 0x1;
-const DH_LZO = 0x2;
-const DH_SNAPPY = 0x4;
-const DH_INCOMPLETE = 0x8;
-const DH_ZSTD = 0x20;
-
-const FLAG_NAMES: [number, Compression][] = [
-  [DH_ZLIB, "zlib"],
-  [DH_LZO, "lzo"],
-  [DH_SNAPPY, "snappy"],
-  [DH_ZSTD, "zstd"],
-];
 
 export function isKdumpCompressed(head: Uint8Array): boolean {
   const sig = cstring(head, 0, 8);
@@ -216,7 +202,7 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
       }
     }
 
-    const compression = FLAG_NAMES.filter(([bit]) => status & bit).map(([, n]) => n as string);
+    const compression = COMPRESSION_FLAGS.filter(([bit]) => status & bit).map(([, n]) => n as string);
     this.info = {
       file,
       format: diskdump ? "diskdump" : "kdump",
@@ -358,7 +344,7 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
   }
 
   private decode(data: Uint8Array, d: PageDesc, addr: () => bigint): Uint8Array {
-    const codec = FLAG_NAMES.find(([bit]) => d.flags & bit);
+    const codec = COMPRESSION_FLAGS.find(([bit]) => d.flags & bit);
     if (!codec) {
       if (d.size !== this.pageSize)
         throw new MemoryError(addr(), "corrupt", `uncompressed page of ${d.size} bytes`);

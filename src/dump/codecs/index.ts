@@ -26,3 +26,8 @@ export function makeCodecs(zlib: Decompress): Codecs {
     zstd: (src, size) => exact("zstd", zstdDecompress(src, new Uint8Array(size)), size),
   };
 }
+
+/** Compress one page; the caller stores the page raw when the result is not smaller. */
+export type Compress = (page: Uint8Array) => Uint8Array;
+
+export type Compressors = Record<Compression, Compress>;

@@ -1,0 +1,215 @@
+/**
+ * kdx collect: makedumpfile's job. Decide which pages a dump level keeps (from the struct pages, VMCOREINFO
+ * alone), then copy those pages out of any dump kdx reads into makedumpfile's kdump-compressed format,
+ * compressing them in batches (on worker threads when asked). Platform-free: the caller supplies the
+ * output sink and the batch compressor.
+ */
+import { DL_EXCLUDE_ZERO, type ExclusionCounts, excludeUnnecessaryPages } from "../analysis/page-filter.ts";
+import type { Compression } from "../dump/codecs/index.ts";
+import type { OutputSink } from "../dump/flattened-stream.ts";
+import { type KdumpHeaderFields, KdumpWriter } from "../dump/kdump-writer.ts";
+import type { Dump } from "../dump/physical-memory.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import { PageBitmap } from "../util/bitmap.ts";
+import { cstring } from "../util/bytes.ts";
+import { KdxError } from "../util/errors.ts";
+
+/** Pages handed to the compressor at once. */
+export const BATCH_PAGES = 256;
+
+/** Compresses `count` pages laid end to end; sizes[i] < 0 means page i did not shrink (store it raw). */
+export interface BatchCompressor {
+  compress(pages: Uint8Array, count: number): Promise<{ data: Uint8Array; sizes: Int32Array }>;
+}
+
+export interface CollectOptions {
+  dumpLevel: number;
+  compression: Compression | undefined;
+  /** Called as pages are written: pages done of the total to write. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CollectSummary {
+  /** Page frames up to the highest one the input holds (makedumpfile's "Total pages"). */
+  totalPages: number;
+  /** Page frames the input holds (memory holes left out). */
+  originalPages: number;
+  excluded: ExclusionCounts;
+  /** Pages whose data went into the output (zero pages sharing one copy counted as excluded). */
+  remainingPages: number;
+  /** Pages the input said it held but could not deliver; written as zeros. */
+  unreadablePages: number[];
+  /** Frames whose struct pages could not be read, so they were kept unexamined. */
+  unclassified: number;
+  warnings: string[];
+}
+
+/** Which page frames exist and which the input actually holds, as makedumpfile's two bitmaps start. */
+export function inputBitmaps(dump: Dump): { present: PageBitmap; dumpable: PageBitmap } {
+  const mem = dump.memory;
+  const ps = BigInt(mem.pageSize);
+  const ranges = mem.ranges();
+  if (!ranges.length) throw new KdxError(`${dump.info.file}: the dump holds no memory`);
+  // Only whole pages count (makedumpfile leaves out a range's partial last page).
+  const maxPfn = Number(ranges[ranges.length - 1]!.end / ps);
+  const present = new PageBitmap(maxPfn);
+  const dumpable = new PageBitmap(maxPfn);
+  for (const r of ranges) {
+    const from = Number((r.start + ps - 1n) / ps);
+    const to = Number(r.end / ps);
+    present.setRange(from, to);
+    for (let pfn = from; pfn < to; pfn++) if (mem.pageState(pfn) === "present") dumpable.set(pfn);
+  }
+  return { present, dumpable };
+}
+
+/** The header's utsname, from the kernel's init_uts_ns; the release alone when that cannot be read. */
+function utsname(kernel: Kernel): KdumpHeaderFields["utsname"] {
+  const vi = kernel.vmcoreinfo;
+  const at = vi.symbol("init_uts_ns");
+  try {
+    if (at === undefined) throw new KdxError("no init_uts_ns");
+    const u = kernel.read(at + BigInt(vi.offset("uts_namespace.name") ?? 4), 6 * 65);
+    return [0, 1, 2, 3, 4, 5].map((i) => cstring(u, i * 65, 65)) as KdumpHeaderFields["utsname"];
+  } catch {
+    return ["Linux", "", vi.osrelease ?? "", "", "x86_64", ""];
+  }
+}
+
+function isZero(page: Uint8Array): boolean {
+  const words = new Float64Array(page.buffer, page.byteOffset, page.byteLength / 8);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  // +0 and -0 compare equal: check the bytes of anything that looked like zero only as doubles.
+  for (let i = 0; i < page.length; i++) if (page[i]) return false;
+  return true;
+}
+
+export async function collect(
+  dump: Dump,
+  kernel: Kernel,
+  sink: OutputSink,
+  compressor: BatchCompressor | undefined,
+  opts: CollectOptions,
+): Promise<CollectSummary> {
+  const mem = dump.memory;
+  const ps = mem.pageSize;
+  const { present, dumpable } = inputBitmaps(dump);
+  const warnings: string[] = [];
+  const filter = excludeUnnecessaryPages(kernel, present, dumpable, opts.dumpLevel);
+  const unclassified = filter.unreadable.reduce((n, u) => n + u.pfnEnd - u.pfnStart, 0);
+  if (unclassified)
+    warnings.push(
+      `${unclassified} pages kept unexamined: their struct pages could not be read (first: pfn ${filter.unreadable[0]!.pfnStart}, ${filter.unreadable[0]!.reason})`,
+    );
+
+  const writer = new KdumpWriter(
+    sink,
+    {
+      utsname: utsname(kernel),
+      timestamp:
+        kernel.vmcoreinfo.crashTime ?? Math.floor((dump.info.timestamp?.getTime() ?? Date.now()) / 1000),
+      compression: opts.compression,
+      pageSize: ps,
+      dumpLevel: opts.dumpLevel,
+      physBase: kernel.vmcoreinfo.number("phys_base") ?? dump.physBase ?? 0n,
+      notes: dump.notes,
+    },
+    present,
+    dumpable,
+  );
+
+  const total = dumpable.count();
+  const counts = filter.counts;
+  const unreadablePages: number[] = [];
+  let done = 0;
+  let written = 0;
+  const shareZero = (opts.dumpLevel & DL_EXCLUDE_ZERO) !== 0;
+
+  // Batches are read in order and compressed concurrently; results are written strictly in order.
+  const inFlight: Promise<() => void>[] = [];
+  const depth = 4;
+  let pfn = 0;
+  const nextBatch = (): Promise<() => void> | undefined => {
+    const pfns: number[] = [];
+    const zero: boolean[] = [];
+    const pages = new Uint8Array(BATCH_PAGES * ps);
+    let toCompress = 0;
+    const order: number[] = []; // index into the compressed batch, or -1 for a zero page
+    for (; pfn < present.pages && pfns.length < BATCH_PAGES; pfn++) {
+      if (!dumpable.test(pfn)) continue;
+      let page: Uint8Array;
+      try {
+        page = mem.readPage(pfn);
+      } catch {
+        unreadablePages.push(pfn);
+        page = new Uint8Array(ps);
+      }
+      const z = shareZero && isZero(page);
+      pfns.push(pfn);
+      zero.push(z);
+      if (z) order.push(-1);
+      else {
+        pages.set(page, toCompress * ps);
+        order.push(toCompress++);
+      }
+    }
+    if (!pfns.length) return undefined;
+    const compressed =
+      compressor && toCompress ? compressor.compress(pages, toCompress) : Promise.resolve(undefined);
+    return compressed.then((result) => () => {
+      let dataAt = 0;
+      for (const idx of order) {
+        if (idx < 0) {
+          writer.addZeroPage();
+          counts.zero++;
+          continue;
+        }
+        const size = result ? result.sizes[idx]! : -1;
+        if (size >= 0) {
+          writer.addPage(result!.data.subarray(dataAt, dataAt + size), false);
+          dataAt += size;
+        } else writer.addPage(pages.subarray(idx * ps, (idx + 1) * ps), true);
+        written++;
+      }
+      done += order.length;
+      opts.onProgress?.(done, total);
+    });
+  };
+
+  try {
+    for (;;) {
+      while (inFlight.length < depth) {
+        const b = nextBatch();
+        if (!b) break;
+        inFlight.push(b);
+      }
+      const head = inFlight.shift();
+      if (!head) break;
+      (await head)();
+    }
+    writer.finish();
+  } catch (e) {
+    await Promise.allSettled(inFlight);
+    try {
+      // Keep what was written readable, and say it is not whole.
+      writer.abandon();
+    } catch {
+      // The sink itself failed (disk full): the caller reports the first error.
+    }
+    throw e;
+  }
+
+  if (unreadablePages.length)
+    warnings.push(
+      `${unreadablePages.length} pages could not be read from the input and were written as zeros (first: pfn ${unreadablePages[0]})`,
+    );
+  return {
+    totalPages: present.pages,
+    originalPages: present.count(),
+    excluded: counts,
+    remainingPages: written,
+    unreadablePages,
+    unclassified,
+    warnings,
+  };
+}
