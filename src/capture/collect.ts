@@ -6,6 +6,8 @@
  */
 import { DL_EXCLUDE_ZERO, type ExclusionCounts, excludeUnnecessaryPages } from "../analysis/page-filter.ts";
 import type { Compression } from "../dump/codecs/index.ts";
+import { ElfCore } from "../dump/elf-core.ts";
+import { ElfDataWriter, elfHeaders, type LoadSpan, planElfSegments } from "../dump/elf-writer.ts";
 import type { OutputSink } from "../dump/flattened-stream.ts";
 import { type KdumpHeaderFields, KdumpWriter } from "../dump/kdump-writer.ts";
 import type { Dump } from "../dump/physical-memory.ts";
@@ -210,6 +212,77 @@ export async function collect(
     remainingPages: written,
     unreadablePages,
     unclassified,
+    warnings,
+  };
+}
+
+/**
+ * makedumpfile -E: the same page filter, written as an ELF core (uncompressed). Zero pages are found
+ * first, by reading every kept page, because the segment layout must be known before any data is written.
+ */
+export async function collectElf(
+  dump: Dump,
+  kernel: Kernel,
+  sink: OutputSink,
+  opts: Omit<CollectOptions, "compression">,
+): Promise<CollectSummary> {
+  const mem = dump.memory;
+  const ps = mem.pageSize;
+  const { present, dumpable } = inputBitmaps(dump);
+  const filter = excludeUnnecessaryPages(kernel, present, dumpable, opts.dumpLevel);
+  const counts = filter.counts;
+  const warnings: string[] = [];
+  const unreadablePages: number[] = [];
+  const read = (pfn: number): Uint8Array => {
+    try {
+      return mem.readPage(pfn);
+    } catch {
+      unreadablePages.push(pfn);
+      return new Uint8Array(ps);
+    }
+  };
+  if (opts.dumpLevel & DL_EXCLUDE_ZERO)
+    for (let pfn = 0; pfn < dumpable.pages; pfn++)
+      if (dumpable.test(pfn) && isZero(read(pfn))) {
+        dumpable.clear(pfn);
+        counts.zero++;
+      }
+  unreadablePages.length = 0;
+
+  const loads: LoadSpan[] =
+    dump instanceof ElfCore
+      ? dump.loads.map((l) => ({ paddr: l.paddr, vaddr: l.vaddr, memsz: l.memsz }))
+      : mem.ranges().map((r) => ({ paddr: Number(r.start), vaddr: 0n, memsz: Number(r.end - r.start) }));
+  const notesSize = elfHeaders([], dump.notes).headers.length - 64 - 56;
+  const segments = planElfSegments(loads, dumpable, ps, notesSize);
+  const { headers } = elfHeaders(segments, dump.notes);
+  sink.write(0, headers);
+  const data = new ElfDataWriter(sink, headers.length);
+  const total = segments.reduce((n, s) => n + s.filesz / ps, 0);
+  let done = 0;
+  let written = 0;
+  for (const seg of segments) {
+    const first = seg.paddr / ps;
+    for (let pfn = first; pfn < first + seg.filesz / ps; pfn++) {
+      // As makedumpfile, a short gap inside a segment is written with its contents: ELF cannot mark it.
+      data.add(read(pfn));
+      if (dumpable.test(pfn)) written++;
+      if (++done % BATCH_PAGES === 0) opts.onProgress?.(done, total);
+    }
+  }
+  data.flush();
+  opts.onProgress?.(total, total);
+  if (unreadablePages.length)
+    warnings.push(
+      `${unreadablePages.length} pages could not be read from the input and were written as zeros (first: pfn ${unreadablePages[0]})`,
+    );
+  return {
+    totalPages: present.pages,
+    originalPages: present.count(),
+    excluded: counts,
+    remainingPages: written,
+    unreadablePages,
+    unclassified: filter.unreadable.reduce((n, u) => n + u.pfnEnd - u.pfnStart, 0),
     warnings,
   };
 }

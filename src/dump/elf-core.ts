@@ -29,7 +29,7 @@ const MAX_NOTES_BYTES = 64 << 20;
 const PAGE_SIZE = 4096;
 const CACHE_PAGES = 1024;
 
-interface Segment {
+export interface ElfLoad {
   paddr: number;
   vaddr: bigint;
   memsz: number;
@@ -47,9 +47,9 @@ export class ElfCore implements Dump, PhysicalMemory {
   readonly vmcoreinfo: string | undefined;
   readonly pageSize = PAGE_SIZE;
   /** Non-overlapping, sorted by paddr. */
-  private readonly segments: Segment[];
+  private readonly segments: ElfLoad[];
   /** Every PT_LOAD as written, with virtual addresses (the kernel-text one included). */
-  readonly loads: Segment[];
+  readonly loads: ElfLoad[];
   private readonly cache = new Lru<number, Uint8Array>(CACHE_PAGES);
   readonly physBase: bigint | undefined;
 
@@ -89,7 +89,7 @@ export class ElfCore implements Dump, PhysicalMemory {
         phoff,
       );
 
-    const loads: Segment[] = [];
+    const loads: ElfLoad[] = [];
     const notes: ElfNote[] = [];
     const warnings: string[] = [];
     let noteBytes = 0;
@@ -172,7 +172,7 @@ export class ElfCore implements Dump, PhysicalMemory {
     );
   }
 
-  private segmentAt(paddr: number): Segment | undefined {
+  private segmentAt(paddr: number): ElfLoad | undefined {
     const s = this.segments;
     let lo = 0;
     let hi = s.length - 1;
@@ -239,12 +239,12 @@ export class ElfCore implements Dump, PhysicalMemory {
 }
 
 /** Drop segments that lie inside another (the /proc/vmcore kernel-text repeat); trim partial overlaps. */
-function nonOverlapping(loads: Segment[]): Segment[] {
+function nonOverlapping(loads: ElfLoad[]): ElfLoad[] {
   const sorted = loads
     .filter((l) => l.memsz > 0)
     .slice()
     .sort((a, b) => a.paddr - b.paddr || b.memsz - a.memsz);
-  const out: Segment[] = [];
+  const out: ElfLoad[] = [];
   for (const s of sorted) {
     const last = out[out.length - 1];
     if (!last || s.paddr >= last.paddr + last.memsz) {

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { collect } from "../../src/capture/collect.ts";
+import { collect, collectElf } from "../../src/capture/collect.ts";
 import { openDumpFile } from "../../src/cli/io/dump-input.ts";
 import type { Compression } from "../../src/dump/codecs/index.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
@@ -146,4 +146,36 @@ for (const d of elfDumps) {
       }
     });
   }
+}
+
+async function convertElf(input: string, level: number): Promise<string> {
+  const out = join(tmp, `out-${serial++}.elf`);
+  const dump = openDumpFile(input);
+  try {
+    const file = new AtomicOutputFile(out);
+    await collectElf(dump, new Kernel(dump), file, { dumpLevel: level });
+    file.commit();
+  } finally {
+    dump.close();
+  }
+  return out;
+}
+
+test("-E at levels 0, 1, 31: byte-identical to makedumpfile -E (segments cut at 256-page gaps)", async () => {
+  for (const level of [0, 1, 31]) {
+    const mine = await convertElf(kdumpElf.path, level);
+    const theirs = join(tmp, `mdf-${serial++}.elf`);
+    makedumpfile(["-E", "-d", String(level), kdumpElf.path, theirs]);
+    assert.ok(readFileSync(mine).equals(readFileSync(theirs)), `level ${level}`);
+    rmSync(mine);
+    rmSync(theirs);
+  }
+});
+
+for (const d of elfDumps.filter((x) => x !== kdumpElf)) {
+  test(`${d.id} -E -d 31 (QEMU's ELF, no virtual addresses): kdx reads back the same sys, bt, log`, async () => {
+    const out = await convertElf(d.path, 31);
+    assert.equal(readback(out), readback(d.path));
+    rmSync(out);
+  });
 }

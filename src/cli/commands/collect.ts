@@ -1,13 +1,13 @@
 /** `kdx collect`: makedumpfile's work, with its option names — filter, compress, write a dump crash reads. */
 import { parseArgs } from "node:util";
 import { DUMP_LEVEL_NAMES } from "../../analysis/page-filter.ts";
-import { type CollectSummary, collect } from "../../capture/collect.ts";
+import { type CollectSummary, collect, collectElf } from "../../capture/collect.ts";
 import type { Compression } from "../../dump/codecs/index.ts";
 import { FlattenedRestorer, FlattenedSink, type OutputSink } from "../../dump/flattened-stream.ts";
 import { Kernel } from "../../kernel/kernel.ts";
 import { CompressPool, inlineCompressor } from "../../platform/node/compress-pool.ts";
 import { AtomicOutputFile, fdAppender, INCOMPLETE_SUFFIX } from "../../platform/node/output-file.ts";
-import { UsageError } from "../../util/errors.ts";
+import { KdxError, UsageError } from "../../util/errors.ts";
 import { openDumpFile, reportWarnings } from "../io/dump-input.ts";
 
 export const HELP = `usage: kdx collect [options] VMCORE OUT     write a filtered, compressed dump to OUT
@@ -28,6 +28,7 @@ options:
                      4 private page cache, 8 user data, 16 free pages (default 0;
                      kdump uses 31)
   -c | -l | -p | -z  compress pages with zlib, LZO, snappy or zstd (default: none)
+  -E                 write an ELF core instead (uncompressed; what makedumpfile -E writes)
   -F                 write the flattened format to standard output (for ssh)
   -R                 read a flattened stream from standard input and write OUT
   -f                 overwrite OUT if it exists
@@ -101,7 +102,10 @@ async function restore(target: string, force: boolean, ml: number): Promise<numb
     if (ml & ML_COMMON) process.stderr.write(`The dumpfile is saved to ${target} (${p.records} records).\n`);
     return 0;
   } catch (e) {
-    out.abort(true);
+    const keep = restorer.progress.bytes > 0;
+    out.abort(keep);
+    if (keep && e instanceof KdxError)
+      throw new KdxError(`${e.message}; what arrived is kept as ${out.partPath}`);
     throw e;
   }
 }
@@ -149,10 +153,8 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
   const threads = Number(values["num-threads"]);
   if (!Number.isInteger(threads) || threads < 0 || threads > 256)
     throw new UsageError("--num-threads takes 0 to 256");
-  if (values.E)
-    throw new UsageError(
-      "-E (ELF output) is not supported yet: write kdump-compressed output (crash reads it)",
-    );
+  if (values.E && compression)
+    throw new UsageError("-E writes uncompressed ELF: it takes none of -c, -l, -p, -z");
   const flat = !!values.F;
   if (positionals.length !== (flat ? 1 : 2))
     throw new UsageError(
@@ -188,11 +190,9 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
     const compressor =
       pool ?? (compression ? inlineCompressor(compression, dump.memory.pageSize) : undefined);
     const draw = progressBar(!!(ml & ML_PROGRESS) && !!process.stderr.isTTY, dump.memory.pageSize);
-    const summary = await collect(dump, kernel, sink, compressor, {
-      dumpLevel: level,
-      compression,
-      onProgress: draw,
-    });
+    const summary = values.E
+      ? await collectElf(dump, kernel, sink, { dumpLevel: level, onProgress: draw })
+      : await collect(dump, kernel, sink, compressor, { dumpLevel: level, compression, onProgress: draw });
     draw(
       summary.remainingPages + summary.excluded.zero,
       summary.remainingPages + summary.excluded.zero,
@@ -211,11 +211,10 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
     return 0;
   } catch (e) {
     if (file) {
-      file.abort(file.bytesWritten > 0);
-      if (file.bytesWritten > 0)
-        process.stderr.write(
-          `kdx collect: the partial dump is kept as ${file.partPath} (marked incomplete)\n`,
-        );
+      const keep = file.bytesWritten > 0;
+      file.abort(keep);
+      if (keep && e instanceof KdxError)
+        throw new KdxError(`${e.message}; the partial dump is kept as ${file.partPath}, marked incomplete`);
     }
     throw e;
   } finally {

@@ -1,0 +1,144 @@
+/**
+ * kdx collect as kdump runs it: piped through the flattened format to and from the real makedumpfile,
+ * compressed on worker threads, interrupted, out of space, given garbage.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fixtureDumps } from "../dump-fixtures.ts";
+import { KDX, kdx, tempDir } from "../helpers.ts";
+
+const tmp = tempDir();
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const elf = fixtureDumps().find((d) => d.id === "6.1-kdump/vmcore.elf")!;
+const captured = fixtureDumps().find((d) => d.id === "6.1-kdump/vmcore")!;
+const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
+
+function sh(script: string, env: Record<string, string> = {}) {
+  return spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, KDX, ...env } });
+}
+
+test("kdx collect -F | makedumpfile -R gives the file makedumpfile writes itself", () => {
+  const out = join(tmp, "restored-by-mdf");
+  const r = sh('"$KDX" collect -F -l -d 31 "$IN" | makedumpfile -R "$OUT"', { IN: elf.path, OUT: out });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(same(out, captured.path));
+});
+
+test("makedumpfile -F | kdx collect -R restores it byte for byte; kdx reads it", () => {
+  const out = join(tmp, "restored-by-kdx");
+  const r = sh('makedumpfile -F -l -d 31 "$IN" | "$KDX" collect -R "$OUT"', { IN: elf.path, OUT: out });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /The dumpfile is saved to .*restored-by-kdx/);
+  assert.ok(same(out, captured.path));
+  assert.ok(!existsSync(`${out}-incomplete`));
+});
+
+test("a flattened stream cut short: -R fails naming it, keeps nothing under the final name", () => {
+  const stream = join(tmp, "cut.flat");
+  const r1 = sh('"$KDX" collect -F -l -d 31 "$IN" > "$S"', { IN: elf.path, S: stream });
+  assert.equal(r1.status, 0, r1.stderr);
+  const whole = readFileSync(stream);
+  writeFileSync(stream, whole.subarray(0, Math.floor(whole.length / 2)));
+  const out = join(tmp, "cut-restored");
+  const r = sh('"$KDX" collect -R "$OUT" < "$S"', { S: stream, OUT: out });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /ended before its end marker/);
+  assert.match(r.stderr, /kept as .*cut-restored-incomplete/);
+  assert.ok(!existsSync(out));
+  // What did arrive is readable, and says it is not whole.
+  const info = kdx(["info", `${out}-incomplete`]);
+  assert.equal(info.status, 0, info.stderr);
+});
+
+test("-R refuses what is not a flattened stream", () => {
+  const out = join(tmp, "not-flat");
+  const r = spawnSync(KDX, ["collect", "-R", out], {
+    input: readFileSync(captured.path).subarray(0, 65536),
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /not a flattened dump/);
+  assert.ok(!existsSync(out));
+});
+
+test("--num-threads 2: the same bytes as one thread (lzo: makedumpfile's own file)", () => {
+  const out = join(tmp, "threads.kdump");
+  const r = kdx(["collect", "--num-threads", "2", "-l", "-d", "31", elf.path, out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(same(out, captured.path));
+  const single = join(tmp, "single-zlib.kdump");
+  const multi = join(tmp, "multi-zlib.kdump");
+  assert.equal(kdx(["collect", "-c", "-d", "31", elf.path, single]).status, 0);
+  assert.equal(kdx(["collect", "--num-threads", "2", "-c", "-d", "31", elf.path, multi]).status, 0);
+  assert.ok(same(single, multi));
+});
+
+test("the summary counts makedumpfile's classes; an existing OUT needs -f", () => {
+  const out = join(tmp, "summary.kdump");
+  const r = kdx(["collect", "-l", "-d", "31", elf.path, out]);
+  assert.equal(r.status, 0, r.stderr);
+  const log = readFileSync(join(elf.dir, "makedumpfile/vmcore-d31.kdump-lzo.log"), "utf8");
+  for (const line of [
+    "Pages filled with zero",
+    "Non-private cache pages",
+    "User process data pages",
+    "Free pages",
+    "Total pages",
+    "Write bytes",
+  ]) {
+    const want = log.split("\n").find((l) => l.includes(line));
+    assert.ok(r.stderr.split("\n").includes(want!), `${line}: ${want}`);
+  }
+  const again = kdx(["collect", "-l", "-d", "31", elf.path, out]);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /already exists \(give -f to overwrite it\)/);
+  assert.equal(kdx(["collect", "-f", "--message-level", "0", "-l", "-d", "31", elf.path, out]).status, 0);
+});
+
+test("killed mid-write: nothing under the final name", async () => {
+  const out = join(tmp, "killed.kdump");
+  const child = spawn(KDX, ["collect", "-c", "-d", "0", elf.path, out], { stdio: "ignore" });
+  // Kill once the output has started to grow.
+  for (
+    let i = 0;
+    i < 200 && !(existsSync(`${out}-incomplete`) && statSync(`${out}-incomplete`).size > 1 << 20);
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 25));
+  child.kill("SIGKILL");
+  await new Promise((r) => child.on("exit", r));
+  assert.ok(!existsSync(out));
+  assert.ok(existsSync(`${out}-incomplete`));
+});
+
+test("out of space (ulimit -f): the error names the file and the cause; the partial dump is marked incomplete", () => {
+  const out = join(tmp, "full.kdump");
+  const r = sh('ulimit -f 2000; "$KDX" collect -l -d 31 "$IN" "$OUT"', { IN: elf.path, OUT: out });
+  assert.equal(r.status, 2);
+  assert.match(
+    r.stderr,
+    /cannot write .*full\.kdump-incomplete at offset \d+ .*larger than this system allows/,
+  );
+  assert.ok(!existsSync(out));
+  const info = kdx(["info", `${out}-incomplete`]);
+  assert.match(info.stdout + info.stderr, /incomplete|truncated/i);
+});
+
+test("garbage in, a clear error out", () => {
+  const junk = join(tmp, "junk");
+  writeFileSync(junk, Buffer.alloc(8192, 0x41));
+  const r = kdx(["collect", "-l", junk, join(tmp, "junk.out")]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^kdx: .*junk/m);
+  assert.doesNotMatch(r.stderr, /internal error|at .*\.ts:\d+/);
+  assert.ok(!existsSync(join(tmp, "junk.out")) && !existsSync(join(tmp, "junk.out-incomplete")));
+  assert.match(
+    kdx(["collect", "-d", "99", elf.path, join(tmp, "x")]).stderr,
+    /-d takes a dump level from 0 to 31/,
+  );
+  assert.match(kdx(["collect", "-c", "-l", elf.path, join(tmp, "x")]).stderr, /give one of -c, -l, -p, -z/);
+});
