@@ -123,7 +123,9 @@ export function elfHeaders(
     dv.setBigUint64(o + 40, BigInt(memsz), true);
   };
   ph(0, PT_NOTE, notesAt, 0n, 0, blob.length, blob.length);
-  segments.forEach((s, i) => ph(i + 1, PT_LOAD, s.offset, s.vaddr, s.paddr, s.filesz, s.memsz));
+  segments.forEach((s, i) => {
+    ph(i + 1, PT_LOAD, s.offset, s.vaddr, s.paddr, s.filesz, s.memsz);
+  });
   h.set(blob, notesAt);
   return { headers: h, notesAt };
 }
