@@ -5,6 +5,7 @@
  * - dumps: kdx dmesg against makedumpfile --dump-dmesg on the same files (goal: faster), reading every
  *   page of each format (MB/s of memory delivered), and peak memory on sparse ELF dumps of growing size.
  * - the session: open + sys + ps against crash (goal: under a tenth of crash's time).
+ * - kdx collect against makedumpfile: time and output size (goal: not slower with 2 threads, no larger).
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -84,16 +85,23 @@ function oopsBench(dir: string): void {
 
 const oopsOnly = process.argv.includes("--oops");
 const dumpsOnly = process.argv.includes("--dumps");
+const collectOnly = process.argv.includes("--collect");
 // bin/kdx runs the bundle only when it is fresh: build it so whole-command timings measure what users run.
 execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
 const dir = mkdtempSync(join(tmpdir(), "kdx-bench-"));
 try {
-  if (!dumpsOnly) oopsBench(dir);
-  if (!oopsOnly) {
+  if (collectOnly) {
+    const { collectBench } = await import("./collect.ts");
+    collectBench(dir);
+  }
+  if (!dumpsOnly && !collectOnly) oopsBench(dir);
+  if (!oopsOnly && !collectOnly) {
     const { dumpBench } = await import("./dumps.ts");
     dumpBench(dir);
     const { sessionBench } = await import("./session.ts");
     sessionBench();
+    const { collectBench } = await import("./collect.ts");
+    collectBench(dir);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

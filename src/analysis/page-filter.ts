@@ -42,7 +42,7 @@ export function emptyCounts(): ExclusionCounts {
 
 /** makedumpfile reads struct pages in blocks of this many; a compound head at a block's end is not examined. */
 const PGMM_CACHED = 512;
-const PAGE_MAPPING_ANON = 1n;
+const PAGE_MAPPING_ANON = 1;
 
 interface PageLayout {
   size: number;
@@ -63,23 +63,26 @@ function kernelVersion(release: string | undefined): number {
 
 /** The rules a dump level turns on, and the VMCOREINFO numbers they need. */
 class Rules {
-  readonly lru: bigint | undefined;
-  readonly privateBit: bigint | undefined;
-  readonly swapCache: bigint | undefined;
-  readonly swapBacked: bigint | undefined;
-  readonly slab: bigint | undefined;
-  readonly headMask: bigint | undefined;
-  readonly hwpoison: bigint | undefined;
+  readonly lru: number | undefined;
+  readonly privateBit: number | undefined;
+  readonly swapCache: number | undefined;
+  readonly swapBacked: number | undefined;
+  readonly slab: number | undefined;
+  readonly headMask: number | undefined;
+  readonly hwpoison: number | undefined;
   readonly buddyMapcount: number | undefined;
   readonly offlineMapcount: number | undefined;
   readonly hugetlbDtor: number | undefined;
-  readonly buddyFlag: bigint | undefined;
+  readonly buddyFlag: number | undefined;
 
   constructor(kernel: Kernel) {
     const vi = kernel.vmcoreinfo;
     const bit = (name: string) => {
       const n = vi.number(name);
-      return n === undefined ? undefined : 1n << n;
+      if (n === undefined) return undefined;
+      if (n < 0n || n > 31n)
+        throw new KdxError(`VMCOREINFO NUMBER(${name})=${n}: page flags above bit 31 are not expected`);
+      return 2 ** Number(n);
     };
     const int = (name: string) => {
       const n = vi.number(name);
@@ -90,7 +93,8 @@ class Rules {
     this.swapCache = bit("PG_swapcache");
     this.swapBacked = bit("PG_swapbacked");
     this.slab = bit("PG_slab");
-    this.headMask = vi.number("PG_head_mask");
+    const head = vi.number("PG_head_mask");
+    this.headMask = head === undefined ? undefined : Number(head & 0xffffffffn);
     this.hwpoison = bit("PG_hwpoison");
     this.buddyFlag = bit("PG_buddy");
     this.buddyMapcount = int("PAGE_BUDDY_MAPCOUNT_VALUE");
@@ -98,8 +102,8 @@ class Rules {
     this.hugetlbDtor = int("HUGETLB_PAGE_DTOR");
   }
 
-  has(flags: bigint, b: bigint | undefined): boolean {
-    return b !== undefined && (flags & b) !== 0n;
+  has(flags: number, b: number | undefined): boolean {
+    return b !== undefined && (flags & b) !== 0;
   }
 
   /** Free pages are told by PG_buddy (2.6.17–2.6.37) or by _mapcount holding the buddy page type. */
@@ -107,13 +111,13 @@ class Rules {
     return this.buddyFlag !== undefined || this.buddyMapcount !== undefined;
   }
 
-  isBuddy(flags: bigint, mapcount: number): boolean {
-    if (this.buddyFlag !== undefined) return (flags & this.buddyFlag) !== 0n;
+  isBuddy(flags: number, mapcount: number): boolean {
+    if (this.buddyFlag !== undefined) return (flags & this.buddyFlag) !== 0;
     if (this.has(flags, this.slab)) return false;
     return this.buddyMapcount !== undefined && mapcount === this.buddyMapcount;
   }
 
-  isCache(flags: bigint): boolean {
+  isCache(flags: number): boolean {
     if (this.has(flags, this.lru)) return true;
     // PG_swapcache means swap cache only with PG_swapbacked set (4.10+, where that flag exists).
     return (
@@ -121,7 +125,7 @@ class Rules {
     );
   }
 
-  isOffline(flags: bigint, mapcount: number): boolean {
+  isOffline(flags: number, mapcount: number): boolean {
     if (this.offlineMapcount === undefined || this.has(flags, this.slab)) return false;
     return mapcount === this.offlineMapcount;
   }
@@ -212,18 +216,23 @@ export function excludeUnnecessaryPages(
         view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       }
       const at = (pfn - bufStart) * L.size;
-      const flags = view.getBigUint64(at + L.flags, true);
-      const mapping = view.getBigUint64(at + L.mapping, true);
+      // Only low bits are tested (page flags below 32; mapping and compound_head bit 0; a small order in
+      // private), so 32-bit reads of the low words do, without BigInt on this per-page path.
+      const flags = view.getUint32(at + L.flags, true);
+      const mapping = view.getUint32(at + L.mapping, true);
       const mapcount = L.mapcount === undefined ? 0 : view.getInt32(at + L.mapcount, true);
-      const priv = L.private === undefined ? 0n : view.getBigUint64(at + L.private, true);
-      const compoundHead = L.compoundHead === undefined ? 0n : view.getBigUint64(at + L.compoundHead, true);
+      const priv =
+        L.private === undefined || view.getUint32(at + L.private + 4, true)
+          ? -1
+          : view.getUint32(at + L.private, true);
+      const compoundHead = L.compoundHead === undefined ? 0 : view.getUint32(at + L.compoundHead, true);
 
       let order = 0;
       let dtor = -1;
       const next = at + L.size;
       if (
         pfn % PGMM_CACHED < PGMM_CACHED - 1 &&
-        rules.has(flags, rules.headMask ?? 0n) &&
+        rules.has(flags, rules.headMask) &&
         next + L.size <= buf.length
       ) {
         if (L.orderOffset !== undefined)
@@ -234,14 +243,14 @@ export function excludeUnnecessaryPages(
       }
 
       // Tail pages went with their head.
-      if (compoundHead & 1n) continue;
-      const anon = (mapping & PAGE_MAPPING_ANON) !== 0n;
+      if (compoundHead & 1) continue;
+      const anon = (mapping & PAGE_MAPPING_ANON) !== 0;
       let counter: keyof ExclusionCounts;
       let nrPages = 2 ** order;
       if (wantsFree && rules.isBuddy(flags, mapcount)) {
         counter = "free";
         // A free block's order is in private; a nonsense value (damaged memory) counts as a single page.
-        nrPages = priv < 31n ? 2 ** Number(priv) : 1;
+        nrPages = priv >= 0 && priv < 31 ? 2 ** priv : 1;
       } else if (
         level & DL_EXCLUDE_CACHE &&
         rules.isCache(flags) &&

@@ -10,7 +10,7 @@ import { ElfCore } from "../dump/elf-core.ts";
 import { ElfDataWriter, elfHeaders, type LoadSpan, planElfSegments } from "../dump/elf-writer.ts";
 import type { OutputSink } from "../dump/flattened-stream.ts";
 import { type KdumpHeaderFields, KdumpWriter } from "../dump/kdump-writer.ts";
-import type { Dump } from "../dump/physical-memory.ts";
+import type { Dump, PhysicalMemory } from "../dump/physical-memory.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { PageBitmap } from "../util/bitmap.ts";
 import { cstring } from "../util/bytes.ts";
@@ -86,6 +86,35 @@ function isZero(page: Uint8Array): boolean {
   return true;
 }
 
+/** Page i of `pfns` (ascending), read run by run; a page that cannot be read is recorded and reads as zeros. */
+function readRuns(mem: PhysicalMemory, pfns: number[], unreadable: number[]): (i: number) => Uint8Array {
+  const ps = mem.pageSize;
+  const pages: Uint8Array[] = new Array(pfns.length);
+  const one = (pfn: number) => {
+    try {
+      return mem.readPage(pfn);
+    } catch {
+      unreadable.push(pfn);
+      return new Uint8Array(ps);
+    }
+  };
+  for (let i = 0; i < pfns.length; ) {
+    let j = i + 1;
+    while (j < pfns.length && pfns[j] === pfns[j - 1]! + 1) j++;
+    let buf: Uint8Array | undefined;
+    if (mem.readPages && j - i > 1) {
+      try {
+        buf = mem.readPages(pfns[i]!, j - i);
+      } catch {
+        buf = undefined; // fall back to page by page, to find which page failed
+      }
+    }
+    for (let k = i; k < j; k++) pages[k] = buf ? buf.subarray((k - i) * ps, (k - i + 1) * ps) : one(pfns[k]!);
+    i = j;
+  }
+  return (i) => pages[i]!;
+}
+
 export async function collect(
   dump: Dump,
   kernel: Kernel,
@@ -137,17 +166,14 @@ export async function collect(
     const pages = new Uint8Array(BATCH_PAGES * ps);
     let toCompress = 0;
     const order: number[] = []; // index into the compressed batch, or -1 for a zero page
-    for (; pfn < present.pages && pfns.length < BATCH_PAGES; pfn++) {
-      if (!dumpable.test(pfn)) continue;
-      let page: Uint8Array;
-      try {
-        page = mem.readPage(pfn);
-      } catch {
-        unreadablePages.push(pfn);
-        page = new Uint8Array(ps);
-      }
+    // Runs of consecutive pages are read in one go where the format allows it.
+    const batch: number[] = [];
+    for (; pfn < present.pages && batch.length < BATCH_PAGES; pfn++) if (dumpable.test(pfn)) batch.push(pfn);
+    const run = readRuns(mem, batch, unreadablePages);
+    for (let i = 0; i < batch.length; i++) {
+      const page = run(i);
       const z = shareZero && isZero(page);
-      pfns.push(pfn);
+      pfns.push(batch[i]!);
       zero.push(z);
       if (z) order.push(-1);
       else {
@@ -263,11 +289,17 @@ export async function collectElf(
   let written = 0;
   for (const seg of segments) {
     const first = seg.paddr / ps;
-    for (let pfn = first; pfn < first + seg.filesz / ps; pfn++) {
+    const end = first + seg.filesz / ps;
+    for (let at = first; at < end; at += BATCH_PAGES) {
+      const pfns = Array.from({ length: Math.min(BATCH_PAGES, end - at) }, (_, i) => at + i);
+      const page = readRuns(mem, pfns, unreadablePages);
       // As makedumpfile, a short gap inside a segment is written with its contents: ELF cannot mark it.
-      data.add(read(pfn));
-      if (dumpable.test(pfn)) written++;
-      if (++done % BATCH_PAGES === 0) opts.onProgress?.(done, total);
+      pfns.forEach((pfn, i) => {
+        data.add(page(i));
+        if (dumpable.test(pfn)) written++;
+      });
+      done += pfns.length;
+      opts.onProgress?.(done, total);
     }
   }
   data.flush();

@@ -202,6 +202,10 @@ export class ElfCore implements Dump, PhysicalMemory {
     return page;
   }
 
+  readPages(pfn: number, count: number): Uint8Array {
+    return this.readSpan(pfn * PAGE_SIZE, count * PAGE_SIZE);
+  }
+
   read(paddr: bigint, length: number): Uint8Array {
     const pa = Number(paddr);
     const seg = this.segmentAt(pa);

@@ -1,9 +1,10 @@
 /**
  * Page compressors with the libraries makedumpfile links: zlib at Z_BEST_SPEED (Node's), LZO1X-1 (miniLZO,
- * through the `lzo` binding), snappy (snappyjs) and zstd level 1 (libzstd, through `zstd-napi`).
+ * through the `lzo` package's binding), snappy (snappyjs) and zstd level 1 (libzstd, through `zstd-napi`).
  */
+
+import { createRequire } from "node:module";
 import { deflateSync } from "node:zlib";
-import lzo from "lzo";
 import { compress as snappyCompress } from "snappyjs";
 import { compress as zstdCompress } from "zstd-napi";
 import type { Compressors } from "../../dump/codecs/index.ts";
@@ -11,9 +12,25 @@ import type { Compressors } from "../../dump/codecs/index.ts";
 const asBuffer = (b: Uint8Array) =>
   Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
+/**
+ * The lzo package's native binding, called directly: its wrapper allocates and zero-fills a fresh output
+ * buffer for every call, which costs more than compressing a page.
+ */
+const lzoBinding = createRequire(import.meta.url)("lzo/build/Release/node_lzo.node") as {
+  compress(input: Buffer, output: Buffer): { err: number; len: number };
+};
+const lzoOut = Buffer.alloc(4096 + 4096 / 16 + 64 + 3);
+
+function lzoCompress(page: Uint8Array): Uint8Array {
+  const out = page.length <= 4096 ? lzoOut : Buffer.alloc(page.length + page.length / 16 + 64 + 3);
+  const r = lzoBinding.compress(asBuffer(page), out);
+  if (r.err !== 0) throw new Error(`lzo1x_1_compress failed (${r.err})`);
+  return new Uint8Array(out.subarray(0, r.len)); // a copy: the output buffer is reused
+}
+
 export const nodeCompressors: Compressors = {
   zlib: (page) => deflateSync(page, { level: 1 }),
-  lzo: (page) => lzo.compress(asBuffer(page)),
+  lzo: lzoCompress,
   snappy: (page) => snappyCompress(page),
   zstd: (page) => zstdCompress(page, { compressionLevel: 1 }),
 };
