@@ -86,6 +86,29 @@ function isZero(page: Uint8Array): boolean {
   return true;
 }
 
+function summarize(
+  present: PageBitmap,
+  excluded: ExclusionCounts,
+  written: number,
+  unreadablePages: number[],
+  unclassified: number,
+  warnings: string[],
+): CollectSummary {
+  if (unreadablePages.length)
+    warnings.push(
+      `${unreadablePages.length} pages could not be read from the input and were written as zeros (first: pfn ${unreadablePages[0]})`,
+    );
+  return {
+    totalPages: present.pages,
+    originalPages: present.count(),
+    excluded,
+    remainingPages: written,
+    unreadablePages,
+    unclassified,
+    warnings,
+  };
+}
+
 /** Page i of `pfns` (ascending), read run by run; a page that cannot be read is recorded and reads as zeros. */
 function readRuns(mem: PhysicalMemory, pfns: number[], unreadable: number[]): (i: number) => Uint8Array {
   const ps = mem.pageSize;
@@ -227,19 +250,7 @@ export async function collect(
     throw e;
   }
 
-  if (unreadablePages.length)
-    warnings.push(
-      `${unreadablePages.length} pages could not be read from the input and were written as zeros (first: pfn ${unreadablePages[0]})`,
-    );
-  return {
-    totalPages: present.pages,
-    originalPages: present.count(),
-    excluded: counts,
-    remainingPages: written,
-    unreadablePages,
-    unclassified,
-    warnings,
-  };
+  return summarize(present, counts, written, unreadablePages, unclassified, warnings);
 }
 
 /**
@@ -304,17 +315,6 @@ export async function collectElf(
   }
   data.flush();
   opts.onProgress?.(total, total);
-  if (unreadablePages.length)
-    warnings.push(
-      `${unreadablePages.length} pages could not be read from the input and were written as zeros (first: pfn ${unreadablePages[0]})`,
-    );
-  return {
-    totalPages: present.pages,
-    originalPages: present.count(),
-    excluded: counts,
-    remainingPages: written,
-    unreadablePages,
-    unclassified: filter.unreadable.reduce((n, u) => n + u.pfnEnd - u.pfnStart, 0),
-    warnings,
-  };
+  const unclassified = filter.unreadable.reduce((n, u) => n + u.pfnEnd - u.pfnStart, 0);
+  return summarize(present, counts, written, unreadablePages, unclassified, warnings);
 }
