@@ -7,6 +7,7 @@
 import { DL_EXCLUDE_ZERO, type ExclusionCounts, excludeUnnecessaryPages } from "../analysis/page-filter.ts";
 import type { Compression } from "../dump/codecs/index.ts";
 import { ElfCore } from "../dump/elf-core.ts";
+import { serializeNotes } from "../dump/elf-notes.ts";
 import { ElfDataWriter, elfHeaders, type LoadSpan, planElfSegments } from "../dump/elf-writer.ts";
 import type { OutputSink } from "../dump/flattened-stream.ts";
 import { type KdumpHeaderFields, KdumpWriter } from "../dump/kdump-writer.ts";
@@ -79,9 +80,12 @@ function utsname(kernel: Kernel): KdumpHeaderFields["utsname"] {
 }
 
 function isZero(page: Uint8Array): boolean {
-  const words = new Float64Array(page.buffer, page.byteOffset, page.byteLength / 8);
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
-  // +0 and -0 compare equal: check the bytes of anything that looked like zero only as doubles.
+  // Eight bytes at a time where the page is aligned for it (a page sliced out of a file block may not be).
+  if (page.byteOffset % 8 === 0 && page.byteLength % 8 === 0) {
+    // As doubles: any set bit makes a word non-zero except -0 (the sign bit alone), which the byte check catches.
+    const words = new Float64Array(page.buffer, page.byteOffset, page.byteLength / 8);
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  }
   for (let i = 0; i < page.length; i++) if (page[i]) return false;
   return true;
 }
@@ -156,6 +160,7 @@ export async function collect(
       `${unclassified} pages kept unexamined: their struct pages could not be read (first: pfn ${filter.unreadable[0]!.pfnStart}, ${filter.unreadable[0]!.reason})`,
     );
 
+  const shareZero = (opts.dumpLevel & DL_EXCLUDE_ZERO) !== 0;
   const writer = new KdumpWriter(
     sink,
     {
@@ -163,6 +168,7 @@ export async function collect(
       timestamp:
         kernel.vmcoreinfo.crashTime ?? Math.floor((dump.info.timestamp?.getTime() ?? Date.now()) / 1000),
       compression: opts.compression,
+      shareZeroPages: shareZero,
       pageSize: ps,
       dumpLevel: opts.dumpLevel,
       physBase: kernel.vmcoreinfo.number("phys_base") ?? dump.physBase ?? 0n,
@@ -177,15 +183,12 @@ export async function collect(
   const unreadablePages: number[] = [];
   let done = 0;
   let written = 0;
-  const shareZero = (opts.dumpLevel & DL_EXCLUDE_ZERO) !== 0;
 
   // Batches are read in order and compressed concurrently; results are written strictly in order.
   const inFlight: Promise<() => void>[] = [];
   const depth = 4;
   let pfn = 0;
   const nextBatch = (): Promise<() => void> | undefined => {
-    const pfns: number[] = [];
-    const zero: boolean[] = [];
     const pages = new Uint8Array(BATCH_PAGES * ps);
     let toCompress = 0;
     const order: number[] = []; // index into the compressed batch, or -1 for a zero page
@@ -195,16 +198,13 @@ export async function collect(
     const run = readRuns(mem, batch, unreadablePages);
     for (let i = 0; i < batch.length; i++) {
       const page = run(i);
-      const z = shareZero && isZero(page);
-      pfns.push(batch[i]!);
-      zero.push(z);
-      if (z) order.push(-1);
+      if (shareZero && isZero(page)) order.push(-1);
       else {
         pages.set(page, toCompress * ps);
         order.push(toCompress++);
       }
     }
-    if (!pfns.length) return undefined;
+    if (!batch.length) return undefined;
     const compressed =
       compressor && toCompress ? compressor.compress(pages, toCompress) : Promise.resolve(undefined);
     return compressed.then((result) => () => {
@@ -290,9 +290,9 @@ export async function collectElf(
     dump instanceof ElfCore
       ? dump.loads.map((l) => ({ paddr: l.paddr, vaddr: l.vaddr, memsz: l.memsz }))
       : mem.ranges().map((r) => ({ paddr: Number(r.start), vaddr: 0n, memsz: Number(r.end - r.start) }));
-  const notesSize = elfHeaders([], dump.notes).headers.length - 64 - 56;
-  const segments = planElfSegments(loads, dumpable, ps, notesSize);
-  const { headers } = elfHeaders(segments, dump.notes);
+  const notes = serializeNotes(dump.notes);
+  const segments = planElfSegments(loads, dumpable, ps, notes.length);
+  const headers = elfHeaders(segments, notes);
   sink.write(0, headers);
   const data = new ElfDataWriter(sink, headers.length);
   const total = segments.reduce((n, s) => n + s.filesz / ps, 0);

@@ -5,7 +5,6 @@
  * pages left out read as zeros.
  */
 import type { PageBitmap } from "../util/bitmap.ts";
-import { type ElfNote, serializeNotes } from "./elf-notes.ts";
 import type { OutputSink } from "./flattened-stream.ts";
 
 /** An input PT_LOAD: where it sits in physical and virtual memory (vaddr 0 when unknown, as QEMU writes). */
@@ -86,12 +85,8 @@ export function planElfSegments(
   });
 }
 
-/** Header, program headers and notes of the planned file. */
-export function elfHeaders(
-  segments: ElfSegment[],
-  notes: ElfNote[],
-): { headers: Uint8Array; notesAt: number } {
-  const blob = serializeNotes(notes);
+/** Header, program headers and the note blob (serializeNotes) of the planned file. */
+export function elfHeaders(segments: ElfSegment[], blob: Uint8Array): Uint8Array {
   const phnum = segments.length + 1;
   const notesAt = EHDR + phnum * PHDR;
   const h = new Uint8Array(notesAt + blob.length);
@@ -127,7 +122,7 @@ export function elfHeaders(
     ph(i + 1, PT_LOAD, s.offset, s.vaddr, s.paddr, s.filesz, s.memsz);
   });
   h.set(blob, notesAt);
-  return { headers: h, notesAt };
+  return h;
 }
 
 /** Sequential page data after the headers, buffered into large writes. */

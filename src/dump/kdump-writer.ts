@@ -1,8 +1,8 @@
 /**
  * Writing makedumpfile's kdump-compressed format, laid out as makedumpfile lays it out so crash,
  * makedumpfile and kdx read it alike: header block, sub-header with the ELF notes (VMCOREINFO among them),
- * both bitmaps, one descriptor per dumpable page in page-frame order, then the page data. With dump level
- * bit 1, one zero page is written first and every all-zero page's descriptor points at it.
+ * both bitmaps, one descriptor per dumpable page in page-frame order, then the page data. With shared zero
+ * pages (dump level bit 1), one zero page is written first and every all-zero page's descriptor points at it.
  */
 import type { PageBitmap } from "../util/bitmap.ts";
 import type { Compression } from "./codecs/index.ts";
@@ -24,13 +24,14 @@ export interface KdumpHeaderFields {
   /** Seconds since the epoch: when the kernel crashed, as VMCOREINFO's CRASHTIME says. */
   timestamp: number;
   compression: Compression | undefined;
+  /** Write one zero page first for all-zero pages to point at (makedumpfile does so at dump level bit 1). */
+  shareZeroPages: boolean;
   pageSize: number;
   dumpLevel: number;
   physBase: bigint;
   notes: ElfNote[];
 }
 
-const DL_EXCLUDE_ZERO = 1;
 const BUFFER = 1 << 20;
 
 /** Positional writes of each region, in the order makedumpfile's -F emits them. */
@@ -76,15 +77,10 @@ export class KdumpWriter {
     sink.write(bitmapAt, present.bytes);
     sink.write(bitmapAt + (bitmapBlocks / 2) * ps, dumpable.bytes);
 
-    if (fields.dumpLevel & DL_EXCLUDE_ZERO) {
+    if (fields.shareZeroPages) {
       this.zeroAt = this.dataAt;
       this.appendData(new Uint8Array(ps));
     }
-  }
-
-  /** Whether all-zero pages share one copy (dump level bit 1). */
-  get sharesZeroPages(): boolean {
-    return this.zeroAt >= 0;
   }
 
   /** The next dumpable page: `data` compressed with the file's method, or the page itself when `raw`. */
@@ -95,7 +91,7 @@ export class KdumpWriter {
 
   /** The next dumpable page is all zeros: point it at the shared zero page. */
   addZeroPage(): void {
-    if (this.zeroAt < 0) throw new Error("addZeroPage without dump level bit 1");
+    if (this.zeroAt < 0) throw new Error("addZeroPage without shareZeroPages");
     this.addDesc(this.zeroAt, this.fields.pageSize, 0);
   }
 

@@ -142,3 +142,23 @@ test("garbage in, a clear error out", () => {
   );
   assert.match(kdx(["collect", "-c", "-l", elf.path, join(tmp, "x")]).stderr, /give one of -c, -l, -p, -z/);
 });
+
+test("any dump kdx reads is input: makedumpfile's own -d 31 file re-filtered at -d 31 comes out unchanged", () => {
+  const out = join(tmp, "refiltered.kdump");
+  const r = kdx(["collect", "--message-level", "0", "-l", "-d", "31", captured.path, out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(same(out, captured.path));
+});
+
+test("QEMU's flattened kdump-zlib dump as input: the output reads back with the same sys, bt and log", () => {
+  const flat = fixtureDumps().find((d) => d.id === "6.1-sysrq/vmcore.kdump-zlib")!;
+  const out = join(tmp, "from-flat.kdump");
+  const r = kdx(["collect", "--message-level", "0", "-z", "-d", "31", flat.path, out]);
+  assert.equal(r.status, 0, r.stderr);
+  const answers = (p: string) =>
+    kdx(["-c", "sys; bt; log", p])
+      .stdout.split("\n")
+      .filter((l) => !/^\s+DUMPFILE:/.test(l))
+      .join("\n");
+  assert.equal(answers(out), answers(flat.path));
+});

@@ -139,6 +139,10 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
   if (values.R) {
     if (positionals.length !== 1)
       throw new UsageError("kdx collect -R takes OUT (the stream comes on standard input)");
+    if (process.stdin.isTTY)
+      throw new UsageError(
+        "kdx collect -R reads the flattened stream from standard input: redirect or pipe it in",
+      );
     return restore(positionals[0]!, !!values.f, ml);
   }
 
