@@ -14,6 +14,8 @@ commands:
   dmesg DUMP [OUT]   the kernel log of a dump, exactly as makedumpfile --dump-dmesg writes it
   collect [-d N] [-c|-l|-p|-z] [-F] VMCORE OUT   makedumpfile's job: filter, compress, write a
                      kdump-compressed dump (or a flattened stream); -R restores one
+  serve --data DIR --authorized-keys FILE   a kdump ssh target (SSH/SFTP/scp, HTTP)
+                     that stores, analyses and groups dumps, with a web dashboard
   sys DUMP           the machine at a glance, as crash's "sys" prints it (from the dump alone)
   kmem -i DUMP       memory use, as crash's "kmem -i" prints it
   mod DUMP           the loaded modules, as crash's "mod" lists them
@@ -74,6 +76,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dmesg: async () => {
     const m = await import("./commands/dmesg.ts");
     return { HELP: m.HELP, run: m.dmesgCommand };
+  },
+  serve: async () => {
+    const m = await import("./commands/serve.ts");
+    return { HELP: m.HELP, run: m.serveCommand };
   },
   collect: async () => {
     const m = await import("./commands/collect.ts");

@@ -1,0 +1,95 @@
+/** `kdx serve`: the collection host kdump clients send their dumps to, with its dashboard. */
+import { parseArgs } from "node:util";
+import { CollectionServer } from "../../server/collection-server.ts";
+import { UsageError } from "../../util/errors.ts";
+
+export const HELP = `usage: kdx serve --data DIR --authorized-keys FILE [options]
+
+A kdump ssh target and crash dashboard. Stock kdump clients (RHEL's kdump-utils,
+Debian's kdump-tools) send their dumps here over SSH as they would to any host
+("ssh kdump@HOST" in kdump.conf, SSH= in /etc/default/kdump-tools); each dump is
+stored as DIR/<IP>-<date>/{vmcore, vmcore-dmesg.txt}, a flattened stream restored
+to kdump-compressed, analysed, grouped with the same crashes, and shown on the
+dashboard (http://LISTEN:HTTP-PORT/).
+
+options:
+  --data DIR              where dumps, the index (DIR/.kdx/index.sqlite) and the
+                          host key (DIR/.kdx/ssh_host_ed25519_key) are kept
+  --authorized-keys FILE  the clients' public keys, OpenSSH's format; from="…"
+                          names the addresses a key may connect from. SIGHUP re-reads it
+  --tokens FILE           NAME:TOKEN lines: bearer tokens for HTTP uploads
+  --listen ADDR           address to listen on (default 127.0.0.1)
+  --ssh-port N            (default 2222; 0 picks a free port)
+  --http-port N           (default 8080; 0 picks a free port)
+  --path PATH             the save path the clients are configured with (default
+                          /var/crash): client paths under it map into DIR
+  --quota SIZE            bytes each client may store (e.g. 200G); default none
+  --min-free SIZE         refuse uploads that would leave less free disk (default 1G)
+  --workers N             dumps analysed at once (default 1)
+`;
+
+export function parseSize(s: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(s.trim());
+  if (!m) throw new UsageError(`${flag} takes a size like 500M or 2G, not "${s}"`);
+  const mult = { "": 1, K: 1 << 10, M: 1 << 20, G: 1 << 30, T: 2 ** 40 }[m[2].toUpperCase() as "K"];
+  return Math.floor(Number(m[1]) * mult);
+}
+
+function port(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} takes a port number`);
+  return n;
+}
+
+export async function serveCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: "string" },
+      "authorized-keys": { type: "string" },
+      tokens: { type: "string" },
+      listen: { type: "string", default: "127.0.0.1" },
+      "ssh-port": { type: "string", default: "2222" },
+      "http-port": { type: "string", default: "8080" },
+      path: { type: "string", default: "/var/crash" },
+      quota: { type: "string" },
+      "min-free": { type: "string", default: "1G" },
+      workers: { type: "string", default: "1" },
+    },
+  });
+  if (!values.data) throw new UsageError("kdx serve needs --data DIR");
+  if (!values["authorized-keys"]) throw new UsageError("kdx serve needs --authorized-keys FILE");
+  if (!values.path.startsWith("/")) throw new UsageError("--path takes an absolute path");
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError("--workers takes a count");
+  const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+  const server = new CollectionServer({
+    dataDir: values.data,
+    authorizedKeys: values["authorized-keys"],
+    tokens: values.tokens,
+    listen: values.listen,
+    sshPort: port(values["ssh-port"], "--ssh-port"),
+    httpPort: port(values["http-port"], "--http-port"),
+    savePath: values.path,
+    quotaBytes: values.quota ? parseSize(values.quota, "--quota") : undefined,
+    minFreeBytes: parseSize(values["min-free"], "--min-free"),
+    workers,
+    log,
+  });
+  const { ssh, http } = await server.start();
+  const host = (a: { address: string; port: number }) =>
+    a.address.includes(":") ? `[${a.address}]` : a.address;
+  out.write(
+    `kdx serve: ssh on ${host(ssh)}:${ssh.port} (host key ${server.hostKeyFingerprint})\n` +
+      `kdx serve: dashboard on http://${host(http)}:${http.port}/\n` +
+      `kdx serve: dumps in ${values.data}, saved-path ${values.path}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  log("shutting down");
+  await server.close();
+  return 0;
+}

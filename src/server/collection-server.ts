@@ -1,0 +1,109 @@
+/**
+ * `kdx serve` put together: the data directory and its index, the SSH target, the HTTP front, and the
+ * analysis queue that each whole dump goes through.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, renameSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { AnalysisQueue } from "./analysis-queue.ts";
+import { type AuthorizedKey, loadAuthorizedKeys } from "./authorized-keys.ts";
+import { CrashIndex, type DumpRow } from "./crash-index.ts";
+import { DumpStore, roleOf } from "./dump-store.ts";
+import { HttpFront, loadTokens, type Token } from "./http-server.ts";
+import { loadOrCreateHostKey, SshTarget } from "./ssh-server.ts";
+
+export interface ServeOptions {
+  dataDir: string;
+  authorizedKeys: string;
+  tokens?: string;
+  listen: string;
+  sshPort: number;
+  httpPort: number;
+  savePath: string;
+  quotaBytes?: number;
+  minFreeBytes: number;
+  workers: number;
+  log: (m: string) => void;
+}
+
+export class CollectionServer {
+  readonly index: CrashIndex;
+  readonly store: DumpStore;
+  readonly queue: AnalysisQueue;
+  private readonly hostKey: string;
+  private ssh: SshTarget | undefined;
+  private http: HttpFront | undefined;
+  hostKeyPublic = "";
+  hostKeyFingerprint = "";
+
+  constructor(private readonly o: ServeOptions) {
+    const state = join(o.dataDir, ".kdx");
+    const host = loadOrCreateHostKey(state);
+    this.hostKeyPublic = host.public;
+    this.hostKeyFingerprint = `SHA256:${createHash("sha256")
+      .update(Buffer.from(host.public.split(/\s+/)[1], "base64"))
+      .digest("base64")
+      .replace(/=+$/, "")}`;
+    this.index = new CrashIndex(join(state, "index.sqlite"));
+    this.store = new DumpStore(
+      { dataDir: o.dataDir, savePath: o.savePath, quotaBytes: o.quotaBytes, minFreeBytes: o.minFreeBytes },
+      this.index,
+      (dump, name) => this.landed(dump, name),
+    );
+    this.queue = new AnalysisQueue(this.index, this.store, o.log, o.workers);
+    this.hostKey = host.private;
+  }
+
+  /** A whole file arrived under its final name. */
+  private landed(dump: DumpRow, name: string): void {
+    const role = roleOf(name);
+    if (role === "dmesg" && name !== "vmcore-dmesg.txt") {
+      // kdump-tools' dmesg.<stamp>: stored under kdump's name for it.
+      const dir = this.store.dirPath(dump.dir);
+      if (!existsSync(join(dir, "vmcore-dmesg.txt"))) {
+        renameSync(join(dir, name), join(dir, "vmcore-dmesg.txt"));
+        this.index.renameFile(dump.id, name, "vmcore-dmesg.txt");
+      }
+    }
+    if (role === "vmcore") {
+      this.index.setState(dump.id, "queued", { upload: name });
+      this.queue.enqueue(dump.id);
+    } else if (role === "dmesg") {
+      // Analyse the log now; the vmcore, when it lands, brings more.
+      const fresh = this.index.dumpById(dump.id)!;
+      if (!fresh.upload && fresh.state !== "queued" && fresh.state !== "analysing")
+        this.queue.enqueue(dump.id);
+    }
+  }
+
+  async start(): Promise<{ ssh: AddressInfo; http: AddressInfo }> {
+    const o = this.o;
+    const { cutOff, requeued } = this.index.recover();
+    if (cutOff) o.log(`${cutOff} upload(s) were cut off by the last shutdown: marked incomplete`);
+    let keys: AuthorizedKey[] = loadAuthorizedKeys(o.authorizedKeys);
+    let tokens: Token[] = o.tokens ? loadTokens(o.tokens) : [];
+    // Re-read the key and token files on SIGHUP, as sshd does.
+    process.on("SIGHUP", () => {
+      try {
+        keys = loadAuthorizedKeys(o.authorizedKeys);
+        if (o.tokens) tokens = loadTokens(o.tokens);
+        o.log(`reloaded ${keys.length} key(s), ${tokens.length} token(s)`);
+      } catch (e) {
+        o.log(`reload failed, keeping the old keys: ${(e as Error).message}`);
+      }
+    });
+    this.ssh = new SshTarget({ hostKey: this.hostKey, keys: () => keys, store: this.store, log: o.log });
+    this.http = new HttpFront(this.store, this.index, () => tokens, o.log);
+    const ssh = await this.ssh.listen(o.sshPort, o.listen);
+    const http = await this.http.listen(o.httpPort, o.listen);
+    for (const r of requeued) this.queue.enqueue(r.id);
+    return { ssh, http };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.ssh?.close(), this.http?.close()]);
+    await this.queue.close();
+    this.index.close();
+  }
+}

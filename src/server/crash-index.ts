@@ -1,0 +1,309 @@
+/**
+ * The index of received dumps: SQLite (better-sqlite3) in the data directory. It records who owns each
+ * dump directory, which files are whole, each dump's state and its analysis; crashes are grouped by
+ * their oops signature. The disk is the truth for bytes, the index for what they mean: a file counts as
+ * whole only once the client said so (its rename, or the end of an scp/SFTP upload), so a dump cut off
+ * by a crash of the client or of kdx is never taken for a complete one.
+ */
+import Database from "better-sqlite3";
+
+export type DumpState = "receiving" | "incomplete" | "queued" | "analysing" | "ready" | "failed";
+/** `ended`: the transfer finished cleanly under an "-incomplete" name; whole once the client renames it. */
+export type FileState = "receiving" | "ended" | "complete" | "incomplete";
+
+export interface DumpRow {
+  id: number;
+  dir: string;
+  owner: string;
+  owner_name: string;
+  peer: string;
+  created: number;
+  updated: number;
+  state: DumpState;
+  upload: string | null;
+  bytes: number;
+  format: string | null;
+  release: string | null;
+  hostname: string | null;
+  crash_time: number | null;
+  kind: string | null;
+  title: string | null;
+  signature: string | null;
+  corrupted: number;
+  error: string | null;
+}
+
+export interface FileRow {
+  dump_id: number;
+  name: string;
+  state: FileState;
+  bytes: number;
+  updated: number;
+}
+
+export interface Analysis {
+  format?: string;
+  release?: string;
+  hostname?: string;
+  crashTime?: number;
+  kind?: string;
+  title?: string;
+  signature?: string;
+  corrupted?: boolean;
+  /** Everything the crash page shows: reports, sys, bt, the log's source. */
+  detail: object;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS dumps (
+  id INTEGER PRIMARY KEY,
+  dir TEXT NOT NULL UNIQUE,
+  owner TEXT NOT NULL,
+  owner_name TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  upload TEXT,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  format TEXT, release TEXT, hostname TEXT, crash_time INTEGER,
+  kind TEXT, title TEXT, signature TEXT, corrupted INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS dumps_signature ON dumps(signature);
+CREATE INDEX IF NOT EXISTS dumps_owner ON dumps(owner);
+CREATE TABLE IF NOT EXISTS files (
+  dump_id INTEGER NOT NULL REFERENCES dumps(id),
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  updated INTEGER NOT NULL,
+  PRIMARY KEY (dump_id, name)
+);
+`;
+
+export class CrashIndex {
+  readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * After a restart: uploads that were in flight were cut off (their connection died with the old
+   * process), so they are incomplete; dumps that were queued or being analysed go back to the queue.
+   */
+  recover(): { cutOff: number; requeued: DumpRow[] } {
+    const now = Date.now();
+    return this.db.transaction(() => {
+      const cutOff = this.db
+        .prepare("UPDATE files SET state = 'incomplete', updated = ? WHERE state = 'receiving'")
+        .run(now).changes;
+      this.db
+        .prepare("UPDATE dumps SET state = 'incomplete', updated = ? WHERE state = 'receiving'")
+        .run(now);
+      this.db.prepare("UPDATE dumps SET state = 'queued' WHERE state = 'analysing'").run();
+      const requeued = this.db.prepare("SELECT * FROM dumps WHERE state = 'queued'").all() as DumpRow[];
+      return { cutOff, requeued };
+    })();
+  }
+
+  dump(dir: string): DumpRow | undefined {
+    return this.db.prepare("SELECT * FROM dumps WHERE dir = ?").get(dir) as DumpRow | undefined;
+  }
+
+  dumpById(id: number): DumpRow | undefined {
+    return this.db.prepare("SELECT * FROM dumps WHERE id = ?").get(id) as DumpRow | undefined;
+  }
+
+  /** Claim a dump directory for an owner; an existing one must be the same owner's. */
+  claimDir(dir: string, owner: string, ownerName: string, peer: string): DumpRow | "taken" {
+    return this.db.transaction(() => {
+      const row = this.dump(dir);
+      if (row) return row.owner === owner ? row : "taken";
+      const now = Date.now();
+      this.db
+        .prepare(
+          "INSERT INTO dumps (dir, owner, owner_name, peer, created, updated, state) VALUES (?, ?, ?, ?, ?, ?, 'incomplete')",
+        )
+        .run(dir, owner, ownerName, peer, now, now);
+      return this.dump(dir)!;
+    })();
+  }
+
+  forgetDir(dir: string): void {
+    this.db.transaction(() => {
+      const row = this.dump(dir);
+      if (!row) return;
+      this.db.prepare("DELETE FROM files WHERE dump_id = ?").run(row.id);
+      this.db.prepare("DELETE FROM dumps WHERE id = ?").run(row.id);
+    })();
+  }
+
+  files(dumpId: number): FileRow[] {
+    return this.db.prepare("SELECT * FROM files WHERE dump_id = ? ORDER BY name").all(dumpId) as FileRow[];
+  }
+
+  file(dumpId: number, name: string): FileRow | undefined {
+    return this.db.prepare("SELECT * FROM files WHERE dump_id = ? AND name = ?").get(dumpId, name) as
+      | FileRow
+      | undefined;
+  }
+
+  setFile(dumpId: number, name: string, state: FileState, bytes: number): void {
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "INSERT INTO files (dump_id, name, state, bytes, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT(dump_id, name) DO UPDATE SET state = excluded.state, bytes = excluded.bytes, updated = excluded.updated",
+        )
+        .run(dumpId, name, state, bytes, now);
+      if (state === "receiving")
+        this.db
+          .prepare(
+            "UPDATE dumps SET state = 'receiving', updated = ? WHERE id = ? AND state NOT IN ('queued', 'analysing')",
+          )
+          .run(now, dumpId);
+      this.refreshBytes(dumpId);
+    })();
+  }
+
+  renameFile(dumpId: number, from: string, to: string): void {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM files WHERE dump_id = ? AND name = ?").run(dumpId, to);
+      this.db
+        .prepare("UPDATE files SET name = ?, updated = ? WHERE dump_id = ? AND name = ?")
+        .run(to, Date.now(), dumpId, from);
+    })();
+  }
+
+  removeFile(dumpId: number, name: string): void {
+    this.db.prepare("DELETE FROM files WHERE dump_id = ? AND name = ?").run(dumpId, name);
+    this.refreshBytes(dumpId);
+  }
+
+  private refreshBytes(dumpId: number): void {
+    this.db
+      .prepare(
+        "UPDATE dumps SET bytes = (SELECT COALESCE(SUM(bytes), 0) FROM files WHERE dump_id = ?) WHERE id = ?",
+      )
+      .run(dumpId, dumpId);
+  }
+
+  /** Bytes stored for an owner, over all its dumps (the quota's measure). */
+  ownerBytes(owner: string): number {
+    const r = this.db
+      .prepare("SELECT COALESCE(SUM(bytes), 0) AS n FROM dumps WHERE owner = ?")
+      .get(owner) as {
+      n: number;
+    };
+    return r.n;
+  }
+
+  /** No upload in flight: the dump is incomplete until a whole file lands. */
+  settle(dumpId: number): void {
+    this.db
+      .prepare(
+        "UPDATE dumps SET state = 'incomplete', updated = ? WHERE id = ? AND state = 'receiving' AND NOT EXISTS (SELECT 1 FROM files WHERE dump_id = ? AND state = 'receiving')",
+      )
+      .run(Date.now(), dumpId, dumpId);
+  }
+
+  setState(
+    dumpId: number,
+    state: DumpState,
+    fields: { upload?: string | null; error?: string | null } = {},
+  ): void {
+    const sets = ["state = ?", "updated = ?"];
+    const args: unknown[] = [state, Date.now()];
+    if (fields.upload !== undefined) {
+      sets.push("upload = ?");
+      args.push(fields.upload);
+    }
+    if (fields.error !== undefined) {
+      sets.push("error = ?");
+      args.push(fields.error);
+    }
+    this.db.prepare(`UPDATE dumps SET ${sets.join(", ")} WHERE id = ?`).run(...args, dumpId);
+  }
+
+  saveAnalysis(dumpId: number, a: Analysis, state: DumpState = "ready"): void {
+    this.db
+      .prepare(
+        "UPDATE dumps SET state = ?, updated = ?, format = ?, release = ?, hostname = ?, crash_time = ?, kind = ?, title = ?, signature = ?, corrupted = ?, detail = ?, error = NULL WHERE id = ?",
+      )
+      .run(
+        state,
+        Date.now(),
+        a.format ?? null,
+        a.release ?? null,
+        a.hostname ?? null,
+        a.crashTime ?? null,
+        a.kind ?? null,
+        a.title ?? null,
+        a.signature ?? null,
+        a.corrupted ? 1 : 0,
+        JSON.stringify(a.detail),
+        dumpId,
+      );
+  }
+
+  detail(dumpId: number): object | undefined {
+    const r = this.db.prepare("SELECT detail FROM dumps WHERE id = ?").get(dumpId) as
+      | { detail: string | null }
+      | undefined;
+    return r?.detail ? JSON.parse(r.detail) : undefined;
+  }
+
+  list(limit = 500): DumpRow[] {
+    return this.db
+      .prepare(
+        "SELECT id, dir, owner, owner_name, peer, created, updated, state, upload, bytes, format, release, hostname, crash_time, kind, title, signature, corrupted, error FROM dumps ORDER BY created DESC LIMIT ?",
+      )
+      .all(limit) as DumpRow[];
+  }
+
+  /** Crashes grouped by signature, with the days they were seen on (for the chart). */
+  signatures(): {
+    signature: string;
+    title: string;
+    count: number;
+    first: number;
+    last: number;
+    days: string;
+  }[] {
+    return this.db
+      .prepare(
+        `SELECT signature, MAX(title) AS title, COUNT(*) AS count, MIN(COALESCE(crash_time * 1000, created)) AS first,
+                MAX(COALESCE(crash_time * 1000, created)) AS last,
+                GROUP_CONCAT(date(COALESCE(crash_time, created / 1000), 'unixepoch')) AS days
+         FROM dumps WHERE signature IS NOT NULL GROUP BY signature ORDER BY count DESC, last DESC`,
+      )
+      .all() as {
+      signature: string;
+      title: string;
+      count: number;
+      first: number;
+      last: number;
+      days: string;
+    }[];
+  }
+
+  /** Crash counts by one column (kernel release, host). */
+  breakdown(column: "release" | "hostname" | "peer"): { key: string; count: number }[] {
+    return this.db
+      .prepare(
+        `SELECT COALESCE(${column}, '(unknown)') AS key, COUNT(*) AS count FROM dumps WHERE state IN ('ready', 'failed') GROUP BY key ORDER BY count DESC`,
+      )
+      .all() as { key: string; count: number }[];
+  }
+}

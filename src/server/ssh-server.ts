@@ -1,0 +1,210 @@
+/**
+ * The SSH side of `kdx serve`: public-key authentication against an authorized-keys file, then exactly
+ * the commands kdump clients run on an ssh target (remote-command.ts), legacy scp uploads and the SFTP
+ * subsystem. No shell, no terminal, no forwarding.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { Writable } from "node:stream";
+import ssh2, { type Connection, type ServerChannel } from "ssh2";
+import { type AuthorizedKey, addressAllowed } from "./authorized-keys.ts";
+import { type ClientId, type DumpStore, Refused } from "./dump-store.ts";
+import { CommandRefused, parseRemoteCommand, type RemoteCommand } from "./remote-command.ts";
+import { scpSink } from "./scp-sink.ts";
+import { serveSftp } from "./sftp-session.ts";
+import { uploadWritable } from "./upload-stream.ts";
+
+/** The host key is made once and kept: kdump's initrd pins it in known_hosts. */
+export function loadOrCreateHostKey(stateDir: string): { private: string; public: string } {
+  const path = join(stateDir, "ssh_host_ed25519_key");
+  if (!existsSync(path)) {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const kp = ssh2.utils.generateKeyPairSync("ed25519", { comment: "kdx serve" });
+    writeFileSync(`${path}.tmp`, kp.private, { mode: 0o600 });
+    writeFileSync(`${path}.pub`, `${kp.public}\n`, { mode: 0o644 });
+    renameSync(`${path}.tmp`, path);
+  }
+  return { private: readFileSync(path, "utf8"), public: readFileSync(`${path}.pub`, "utf8").trim() };
+}
+
+export interface SshServerOptions {
+  hostKey: string;
+  keys: () => AuthorizedKey[];
+  store: DumpStore;
+  log: (msg: string) => void;
+}
+
+export class SshTarget {
+  readonly server: ssh2.Server;
+
+  constructor(private readonly o: SshServerOptions) {
+    const debug = process.env.KDX_SSH_DEBUG ? (m: string) => o.log(m) : undefined;
+    this.server = new ssh2.Server({ hostKeys: [o.hostKey], ident: "kdx", debug }, (conn, info) =>
+      this.connection(conn, info.ip),
+    );
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => resolve(this.server.address() as AddressInfo));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private connection(conn: Connection, peer: string): void {
+    let client: ClientId | undefined;
+    conn.on("error", (e) => this.o.log(`ssh ${peer}: ${e.message}`));
+    conn.on("authentication", (ctx) => {
+      if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
+      const key = this.o
+        .keys()
+        .find((k) => k.algo === ctx.key.algo && k.blob.equals(ctx.key.data) && addressAllowed(k, peer));
+      if (!key) {
+        this.o.log(`ssh ${peer}: ${ctx.username}: key ${ctx.key.algo} not authorized`);
+        return ctx.reject(["publickey"]);
+      }
+      // Without a signature the client only asks whether the key would do.
+      if (!ctx.signature) return ctx.accept();
+      const parsed = ssh2.utils.parseKey(`${key.algo} ${key.blob.toString("base64")}`);
+      if (parsed instanceof Error || !parsed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo))
+        return ctx.reject(["publickey"]);
+      client = { id: key.fingerprint, name: key.comment, peer };
+      ctx.accept();
+    });
+    conn.on("ready", () => {
+      conn.on("session", (accept) => {
+        const session = accept();
+        session.on("pty", (_a, reject) => reject?.());
+        session.on("shell", (_a, reject) => reject());
+        session.on("x11", (_a, reject) => reject());
+        session.on("env", (_a, reject) => reject?.());
+        session.on("exec", (acc, _rej, info) => {
+          const ch = acc();
+          this.exec(client!, info.command, ch).then(
+            (code) => finish(ch, code),
+            (e) => {
+              if ((e as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE")
+                this.o.log(`ssh ${client!.name}: ${info.command}: ${(e as Error).message}`);
+              finish(ch, 1);
+            },
+          );
+        });
+        session.on("subsystem", (acc, rej, info) => {
+          if (info.name !== "sftp") return rej();
+          acc();
+        });
+        session.on("sftp", (acc) => {
+          serveSftp(acc(), this.o.store, client!, (m) => this.o.log(`ssh ${client!.name}: ${m}`));
+        });
+      });
+      conn.on("tcpip", (_a, reject) => reject());
+      conn.on("openssh.streamlocal", (_a, reject) => reject());
+      conn.on("request", (_a, reject) => reject?.());
+    });
+  }
+
+  private async exec(client: ClientId, line: string, ch: ServerChannel): Promise<number> {
+    let cmd: RemoteCommand;
+    try {
+      cmd = parseRemoteCommand(line);
+    } catch (e) {
+      if (!(e instanceof CommandRefused)) throw e;
+      this.o.log(`ssh ${client.name}: refused "${line.slice(0, 200)}": ${e.message}`);
+      ch.stderr.write(`kdx: refused: ${e.message}\n`);
+      return 127;
+    }
+    const store = this.o.store;
+    try {
+      switch (cmd.kind) {
+        case "mkdir":
+          store.mkdir(client, cmd.path);
+          return 0;
+        case "mktemp":
+          ch.write(`${store.mktemp(client, cmd.dir)}\n`);
+          return 0;
+        case "rmdir":
+          store.rmdir(client, cmd.path);
+          return 0;
+        case "df": {
+          store.resolve(cmd.path);
+          const kib = String(store.availableKiB(client));
+          ch.write(`${"Avail".padStart(Math.max(5, kib.length))}\n${kib.padStart(5)}\n`);
+          return 0;
+        }
+        case "mv":
+          store.rename(client, cmd.from, cmd.to);
+          this.o.log(`ssh ${client.name}: mv ${cmd.from} ${cmd.to}`);
+          return 0;
+        case "dd": {
+          const up = store.openUpload(client, cmd.of);
+          this.o.log(`ssh ${client.name}: receiving ${up.label}`);
+          try {
+            await receive(ch, uploadWritable(up));
+          } catch (e) {
+            up.finish(false);
+            throw e;
+          }
+          up.finish(true);
+          ch.stderr.write(`${up.bytes} bytes copied\n`);
+          this.o.log(`ssh ${client.name}: ${up.label}: ${up.bytes} bytes`);
+          return 0;
+        }
+        case "scp-sink": {
+          const target = cmd.target;
+          const isDir = cmd.targetIsDir || store.stat(client, target)?.dir === true;
+          return await scpSink(ch, ch, {
+            open: (name) => {
+              const up = store.openUpload(client, target, isDir ? { dirTarget: name } : {});
+              this.o.log(`ssh ${client.name}: scp ${up.label}`);
+              return up;
+            },
+          });
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Refused)) throw e;
+      this.o.log(`ssh ${client.name}: refused "${line.slice(0, 200)}": ${e.message}`);
+      ch.stderr.write(`kdx: ${e.message}\n`);
+      return 1;
+    }
+  }
+}
+
+/**
+ * Copy a channel's input into a writable. Resolves when the client sent EOF and every byte is written;
+ * rejects when the channel closes without EOF (the client died) or the writable fails (a refusal), and
+ * leaves the channel open so the client can still be told why.
+ */
+function receive(ch: ServerChannel, w: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let eof = false;
+    ch.once("end", () => {
+      eof = true;
+    });
+    ch.once("close", () => {
+      if (!eof)
+        reject(
+          Object.assign(new Error("the client went away mid-upload"), { code: "ERR_STREAM_PREMATURE_CLOSE" }),
+        );
+    });
+    w.once("error", (e) => {
+      ch.unpipe(w);
+      ch.resume();
+      reject(e);
+    });
+    w.once("finish", resolve);
+    ch.pipe(w);
+  });
+}
+
+function finish(ch: ServerChannel, code: number): void {
+  try {
+    ch.exit(code);
+    ch.end();
+  } catch {}
+}
