@@ -3,7 +3,7 @@
  * on an analysis. A worker that dies or overruns its time is replaced and the dump marked failed.
  */
 import { Worker } from "node:worker_threads";
-import type { CrashIndex, DumpState } from "./crash-index.ts";
+import type { CrashIndex } from "./crash-index.ts";
 import type { DumpStore } from "./dump-store.ts";
 import type { DumpJob, DumpJobResult } from "./dump-worker.ts";
 
@@ -113,17 +113,8 @@ export class AnalysisQueue {
       this.index.setState(job.id, "analysing", { upload: "vmcore" });
       this.log(`${row.dir}: ${r.unpacked.from} → vmcore (${r.unpacked.how}, ${r.unpacked.bytes} bytes)`);
     }
-    this.index.saveAnalysis(job.id, r.analysis, this.stateAfter(job.id));
+    this.index.saveAnalysis(job.id, r.analysis);
     this.log(`${row.dir}: ${r.analysis.title ?? "analysed"}`);
-  }
-
-  /** Analysed, but is the dump whole? Only a complete vmcore (or no upload at all in flight) says ready. */
-  private stateAfter(dumpId: number): DumpState {
-    const row = this.index.dumpById(dumpId)!;
-    const files = this.index.files(dumpId);
-    if (files.some((f) => f.state === "receiving")) return "receiving";
-    if (row.upload) return "ready";
-    return files.some((f) => f.state !== "complete") ? "incomplete" : "ready";
   }
 
   drained(): Promise<void> {

@@ -108,9 +108,12 @@ export class CrashIndex {
       const cutOff = this.db
         .prepare("UPDATE files SET state = 'incomplete', updated = ? WHERE state = 'receiving'")
         .run(now).changes;
-      this.db
-        .prepare("UPDATE dumps SET state = 'incomplete', updated = ? WHERE state = 'receiving'")
-        .run(now);
+      for (const r of this.db.prepare("SELECT id FROM dumps WHERE state = 'receiving'").all() as {
+        id: number;
+      }[]) {
+        this.db.prepare("UPDATE dumps SET state = 'incomplete' WHERE id = ?").run(r.id);
+        this.derive(r.id);
+      }
       this.db.prepare("UPDATE dumps SET state = 'queued' WHERE state = 'analysing'").run();
       const requeued = this.db.prepare("SELECT * FROM dumps WHERE state = 'queued'").all() as DumpRow[];
       return { cutOff, requeued };
@@ -167,14 +170,29 @@ export class CrashIndex {
           "INSERT INTO files (dump_id, name, state, bytes, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT(dump_id, name) DO UPDATE SET state = excluded.state, bytes = excluded.bytes, updated = excluded.updated",
         )
         .run(dumpId, name, state, bytes, now);
-      if (state === "receiving")
-        this.db
-          .prepare(
-            "UPDATE dumps SET state = 'receiving', updated = ? WHERE id = ? AND state NOT IN ('queued', 'analysing')",
-          )
-          .run(now, dumpId);
       this.refreshBytes(dumpId);
+      this.derive(dumpId);
     })();
+  }
+
+  /**
+   * A dump's state follows from its files: an upload in flight makes it `receiving`; otherwise a whole
+   * vmcore (or a dump with nothing unfinished) is `ready` once analysed; a file cut off or not yet
+   * renamed by its client leaves it `incomplete`. The queue's own states stand while it works.
+   */
+  derive(dumpId: number): void {
+    const row = this.dumpById(dumpId);
+    if (!row) return;
+    const files = this.files(dumpId);
+    let next: DumpState;
+    if (files.some((f) => f.state === "receiving")) next = "receiving";
+    else if (row.state === "queued" || row.state === "analysing") return;
+    else if (row.state === "failed" && row.upload) return;
+    else if (row.upload) next = row.title !== null || row.error === null ? "ready" : "failed";
+    else if (files.some((f) => f.state !== "complete")) next = "incomplete";
+    else next = row.title !== null ? "ready" : "incomplete";
+    if (next !== row.state)
+      this.db.prepare("UPDATE dumps SET state = ?, updated = ? WHERE id = ?").run(next, Date.now(), dumpId);
   }
 
   renameFile(dumpId: number, from: string, to: string): void {
@@ -209,15 +227,6 @@ export class CrashIndex {
     return r.n;
   }
 
-  /** No upload in flight: the dump is incomplete until a whole file lands. */
-  settle(dumpId: number): void {
-    this.db
-      .prepare(
-        "UPDATE dumps SET state = 'incomplete', updated = ? WHERE id = ? AND state = 'receiving' AND NOT EXISTS (SELECT 1 FROM files WHERE dump_id = ? AND state = 'receiving')",
-      )
-      .run(Date.now(), dumpId, dumpId);
-  }
-
   setState(
     dumpId: number,
     state: DumpState,
@@ -236,13 +245,12 @@ export class CrashIndex {
     this.db.prepare(`UPDATE dumps SET ${sets.join(", ")} WHERE id = ?`).run(...args, dumpId);
   }
 
-  saveAnalysis(dumpId: number, a: Analysis, state: DumpState = "ready"): void {
+  saveAnalysis(dumpId: number, a: Analysis): void {
     this.db
       .prepare(
-        "UPDATE dumps SET state = ?, updated = ?, format = ?, release = ?, hostname = ?, crash_time = ?, kind = ?, title = ?, signature = ?, corrupted = ?, detail = ?, error = NULL WHERE id = ?",
+        "UPDATE dumps SET state = 'analysed', updated = ?, format = ?, release = ?, hostname = ?, crash_time = ?, kind = ?, title = ?, signature = ?, corrupted = ?, detail = ?, error = NULL WHERE id = ?",
       )
       .run(
-        state,
         Date.now(),
         a.format ?? null,
         a.release ?? null,
@@ -255,6 +263,7 @@ export class CrashIndex {
         JSON.stringify(a.detail),
         dumpId,
       );
+    this.derive(dumpId);
   }
 
   detail(dumpId: number): object | undefined {
@@ -302,7 +311,7 @@ export class CrashIndex {
   breakdown(column: "release" | "hostname" | "peer"): { key: string; count: number }[] {
     return this.db
       .prepare(
-        `SELECT COALESCE(${column}, '(unknown)') AS key, COUNT(*) AS count FROM dumps WHERE state IN ('ready', 'failed') GROUP BY key ORDER BY count DESC`,
+        `SELECT COALESCE(${column}, '(unknown)') AS key, COUNT(*) AS count FROM dumps WHERE title IS NOT NULL GROUP BY key ORDER BY count DESC`,
       )
       .all() as { key: string; count: number }[];
   }

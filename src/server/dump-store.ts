@@ -266,7 +266,6 @@ export class DumpStore {
     // A name with "incomplete" in it is whole only when the client renames it.
     const state = clean ? (up.name.includes("incomplete") ? "ended" : "complete") : "incomplete";
     this.index.setFile(up.dump.id, up.name, state, up.bytes);
-    this.index.settle(up.dump.id);
     if (state === "complete") this.onFinal(this.index.dumpById(up.dump.id)!, up.name);
   }
 
