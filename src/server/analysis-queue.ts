@@ -104,7 +104,7 @@ export class AnalysisQueue {
     if (!row) return;
     if (!r.ok) {
       this.log(`${row.dir}: ${r.error}`);
-      this.index.setState(job.id, "failed", { error: r.error });
+      if (!this.waiting.includes(job.id)) this.index.setState(job.id, "failed", { error: r.error });
       return;
     }
     if (r.unpacked) {
@@ -113,7 +113,7 @@ export class AnalysisQueue {
       this.index.setState(job.id, "analysing", { upload: "vmcore" });
       this.log(`${row.dir}: ${r.unpacked.from} → vmcore (${r.unpacked.how}, ${r.unpacked.bytes} bytes)`);
     }
-    this.index.saveAnalysis(job.id, r.analysis);
+    this.index.saveAnalysis(job.id, r.analysis, this.waiting.includes(job.id));
     this.log(`${row.dir}: ${r.analysis.title ?? "analysed"}`);
   }
 

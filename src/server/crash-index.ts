@@ -184,9 +184,10 @@ export class CrashIndex {
     const row = this.dumpById(dumpId);
     if (!row) return;
     const files = this.files(dumpId);
+    // The queue's states stand while it works; it derives the state again when it is done.
+    if (row.state === "queued" || row.state === "analysing") return;
     let next: DumpState;
     if (files.some((f) => f.state === "receiving")) next = "receiving";
-    else if (row.state === "queued" || row.state === "analysing") return;
     else if (row.state === "failed" && row.upload) return;
     else if (row.upload) next = row.title !== null || row.error === null ? "ready" : "failed";
     else if (files.some((f) => f.state !== "complete")) next = "incomplete";
@@ -245,12 +246,14 @@ export class CrashIndex {
     this.db.prepare(`UPDATE dumps SET ${sets.join(", ")} WHERE id = ?`).run(...args, dumpId);
   }
 
-  saveAnalysis(dumpId: number, a: Analysis): void {
+  /** Record an analysis; a dump queued again meanwhile (its vmcore landed) stays queued. */
+  saveAnalysis(dumpId: number, a: Analysis, requeued = false): void {
     this.db
       .prepare(
-        "UPDATE dumps SET state = 'analysed', updated = ?, format = ?, release = ?, hostname = ?, crash_time = ?, kind = ?, title = ?, signature = ?, corrupted = ?, detail = ?, error = NULL WHERE id = ?",
+        "UPDATE dumps SET state = ?, updated = ?, format = ?, release = ?, hostname = ?, crash_time = ?, kind = ?, title = ?, signature = ?, corrupted = ?, detail = ?, error = NULL WHERE id = ?",
       )
       .run(
+        requeued ? "queued" : "analysed",
         Date.now(),
         a.format ?? null,
         a.release ?? null,
@@ -263,7 +266,7 @@ export class CrashIndex {
         JSON.stringify(a.detail),
         dumpId,
       );
-    this.derive(dumpId);
+    if (!requeued) this.derive(dumpId);
   }
 
   detail(dumpId: number): object | undefined {
