@@ -146,7 +146,11 @@ export function parseRemoteCommand(line: string): RemoteCommand {
           else if (f === "d") targetIsDir = true;
           else if (!"vqp".includes(f))
             throw new CommandRefused(
-              f === "f" ? "downloads (scp -f) are not served" : `scp option -${f} is not accepted`,
+              f === "f"
+                ? "downloads (scp -f) are not served"
+                : f === "r"
+                  ? "directories (scp -r) are not accepted"
+                  : `scp option -${f} is not accepted`,
             );
         }
       }
