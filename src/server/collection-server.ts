@@ -9,9 +9,16 @@ import { join } from "node:path";
 import { AnalysisQueue } from "./analysis-queue.ts";
 import { type AuthorizedKey, loadAuthorizedKeys } from "./authorized-keys.ts";
 import { CrashIndex, type DumpRow } from "./crash-index.ts";
-import { DumpStore, roleOf } from "./dump-store.ts";
+import { DumpStore, type FileRole, roleOf } from "./dump-store.ts";
 import { HttpFront, loadTokens, type Token } from "./http-server.ts";
+import { sniffFile } from "./sniff.ts";
 import { loadOrCreateHostKey, SshTarget } from "./ssh-server.ts";
+
+/** An HTTP upload's role: a dump (or a compressed one) is the vmcore, a text file the kernel log. */
+function roleByContent(path: string): FileRole {
+  const kind = sniffFile(path);
+  return kind === "dump" || kind === "compressed" ? "vmcore" : kind === "text" ? "dmesg" : "other";
+}
 
 export interface ServeOptions {
   dataDir: string;
@@ -49,15 +56,15 @@ export class CollectionServer {
     this.store = new DumpStore(
       { dataDir: o.dataDir, savePath: o.savePath, quotaBytes: o.quotaBytes, minFreeBytes: o.minFreeBytes },
       this.index,
-      (dump, name) => this.landed(dump, name),
+      (dump, name, named) => this.landed(dump, name, named),
     );
     this.queue = new AnalysisQueue(this.index, this.store, o.log, o.workers);
     this.hostKey = host.private;
   }
 
   /** A whole file arrived under its final name. */
-  private landed(dump: DumpRow, name: string): void {
-    const role = roleOf(name);
+  private landed(dump: DumpRow, name: string, named: boolean): void {
+    const role = named ? roleOf(name) : roleByContent(join(this.store.dirPath(dump.dir), name));
     if (role === "dmesg" && name !== "vmcore-dmesg.txt") {
       // kdump-tools' dmesg.<stamp>: stored under kdump's name for it.
       const dir = this.store.dirPath(dump.dir);

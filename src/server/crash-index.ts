@@ -310,12 +310,34 @@ export class CrashIndex {
     }[];
   }
 
-  /** Crash counts by one column (kernel release, host). */
-  breakdown(column: "release" | "hostname" | "peer"): { key: string; count: number }[] {
+  /** Crash counts by kernel release. */
+  byRelease(): { key: string; count: number }[] {
     return this.db
       .prepare(
-        `SELECT COALESCE(${column}, '(unknown)') AS key, COUNT(*) AS count FROM dumps WHERE title IS NOT NULL GROUP BY key ORDER BY count DESC`,
+        "SELECT COALESCE(release, '(unknown)') AS key, COUNT(*) AS count FROM dumps WHERE title IS NOT NULL GROUP BY key ORDER BY count DESC",
       )
       .all() as { key: string; count: number }[];
   }
+
+  /**
+   * Crash counts by host: the kernel's own node name when it has one, else the host part of kdump's
+   * directory name (`<IP>-<date>`, or `<hostname>-<stamp>` with kdump-tools' HOSTTAG=hostname).
+   */
+  byHost(): { key: string; count: number }[] {
+    const rows = this.db.prepare("SELECT hostname, dir FROM dumps WHERE title IS NOT NULL").all() as {
+      hostname: string | null;
+      dir: string;
+    }[];
+    const counts = new Map<string, number>();
+    for (const r of rows) {
+      const key = r.hostname && r.hostname !== "(none)" ? r.hostname : hostOfDir(r.dir);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count);
+  }
+}
+
+/** `10.0.0.5-2026-11-25-03:13:13` → `10.0.0.5`; `web-01-202611250313` → `web-01`. */
+export function hostOfDir(dir: string): string {
+  return dir.replace(/-(\d{4}-\d\d-\d\d-\d\d:\d\d:\d\d|\d{12})(\.\d+)?$/, "");
 }

@@ -66,8 +66,11 @@ export class DumpStore {
   constructor(
     readonly opts: StoreOptions,
     readonly index: CrashIndex,
-    /** Called when a whole file lands under a final name. */
-    private readonly onFinal: (dump: DumpRow, name: string) => void,
+    /**
+     * Called when a whole file lands under a final name. `named`: the name is kdump's (ssh clients), so
+     * it says the file's role; HTTP uploads are named by whoever sends them, so their content decides.
+     */
+    private readonly onFinal: (dump: DumpRow, name: string, named: boolean) => void,
   ) {
     mkdirSync(opts.dataDir, { recursive: true });
   }
@@ -210,7 +213,7 @@ export class DumpStore {
    * Start an upload into DIR/FILE. The directory must exist and be the client's (as for dd: kdump makes
    * it first with mkdir -p); a file being uploaded by another connection is refused.
    */
-  openUpload(client: ClientId, path: string, opts: { dirTarget?: string } = {}): Upload {
+  openUpload(client: ClientId, path: string, opts: { dirTarget?: string; named?: boolean } = {}): Upload {
     let p = this.resolve(path);
     if (opts.dirTarget !== undefined && p.level !== "file") {
       // scp to a directory: the file keeps its own name.
@@ -240,7 +243,7 @@ export class DumpStore {
     } catch (e) {
       throw new Refused(`cannot create ${key}: ${(e as Error).message}`);
     }
-    const up = new Upload(this, client, row, p.file, fd);
+    const up = new Upload(this, client, row, p.file, fd, opts.named ?? true);
     this.active.set(key, up);
     this.index.setFile(row.id, p.file, "receiving", 0);
     return up;
@@ -266,7 +269,7 @@ export class DumpStore {
     // A name with "incomplete" in it is whole only when the client renames it.
     const state = clean ? (up.name.includes("incomplete") ? "ended" : "complete") : "incomplete";
     this.index.setFile(up.dump.id, up.name, state, up.bytes);
-    if (state === "complete") this.onFinal(this.index.dumpById(up.dump.id)!, up.name);
+    if (state === "complete") this.onFinal(this.index.dumpById(up.dump.id)!, up.name, up.named);
   }
 
   /** `mv`: within one dump directory; the file must have arrived whole. */
@@ -292,7 +295,7 @@ export class DumpStore {
     this.index.renameFile(row.id, a.file, b.file);
     const state = b.file.includes("incomplete") ? "ended" : "complete";
     this.index.setFile(row.id, b.file, state, f.bytes);
-    if (state === "complete") this.onFinal(this.index.dumpById(row.id)!, b.file);
+    if (state === "complete") this.onFinal(this.index.dumpById(row.id)!, b.file, true);
   }
 
   /** For the HTTP endpoint: a fresh dump directory named as kdump names them, `<IP>-<date>`. */
@@ -320,6 +323,7 @@ export class Upload {
     readonly dump: DumpRow,
     readonly name: string,
     private readonly fd: number,
+    readonly named: boolean,
   ) {}
 
   get label(): string {

@@ -132,8 +132,8 @@ export class HttpFront {
     if (path === "/api/signatures") return this.json(res, 200, { signatures: this.index.signatures() });
     if (path === "/api/breakdown")
       return this.json(res, 200, {
-        release: this.index.breakdown("release"),
-        host: this.index.breakdown("hostname"),
+        release: this.index.byRelease(),
+        host: this.index.byHost(),
       });
     const file = /^\/files\/([^/]+)\/([^/]+)$/.exec(path);
     if (file) return this.download(res, file[1], file[2]);
@@ -196,7 +196,7 @@ export class HttpFront {
         dir = parts[0];
         this.store.mkdir(client, dir);
       } else dir = this.store.newDumpDir(client).dir;
-      const up = this.store.openUpload(client, `${dir}/${name}`);
+      const up = this.store.openUpload(client, `${dir}/${name}`, { named: false });
       this.log(`http ${client.name}: receiving ${up.label}`);
       const expected =
         req.headers["content-length"] !== undefined ? Number(req.headers["content-length"]) : undefined;

@@ -35,8 +35,11 @@ const fmtBytes = (n) =>
     : n >= 2 ** 20
       ? `${(n / 2 ** 20).toFixed(1)} MiB`
       : `${Math.ceil(n / 1024)} KiB`;
+// As the index names hosts: the kernel's node name, else the host part of kdump's directory name.
 const host = (row) =>
-  row.hostname && row.hostname !== "(none)" ? row.hostname : row.dir.replace(/-\d{4}-?\d{2}.*$/, "");
+  row.hostname && row.hostname !== "(none)"
+    ? row.hostname
+    : row.dir.replace(/-(\d{4}-\d\d-\d\d-\d\d:\d\d:\d\d|\d{12})(\.\d+)?$/, "");
 const state = (s) => el("span", { class: `state ${s}`, "data-state": s }, s);
 
 function crashTable(rows) {
