@@ -6,6 +6,7 @@
  *   page of each format (MB/s of memory delivered), and peak memory on sparse ELF dumps of growing size.
  * - the session: open + sys + ps against crash (goal: under a tenth of crash's time).
  * - kdx collect against makedumpfile: time and output size (goal: not slower with 2 threads, no larger).
+ * - kdx serve against OpenSSH's sshd: upload throughput of a 1 GiB stream (goal: at least 0.8 of sshd's).
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -86,6 +87,7 @@ function oopsBench(dir: string): void {
 const oopsOnly = process.argv.includes("--oops");
 const dumpsOnly = process.argv.includes("--dumps");
 const collectOnly = process.argv.includes("--collect");
+const serveOnly = process.argv.includes("--serve");
 // bin/kdx runs the bundle only when it is fresh: build it so whole-command timings measure what users run.
 execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
 const dir = mkdtempSync(join(tmpdir(), "kdx-bench-"));
@@ -94,14 +96,21 @@ try {
     const { collectBench } = await import("./collect.ts");
     collectBench(dir);
   }
-  if (!dumpsOnly && !collectOnly) oopsBench(dir);
-  if (!oopsOnly && !collectOnly) {
+  if (serveOnly) {
+    const { serveBench } = await import("./serve.ts");
+    await serveBench(dir);
+  }
+  const all = !dumpsOnly && !collectOnly && !serveOnly;
+  if (all) oopsBench(dir);
+  if (!oopsOnly && !collectOnly && !serveOnly) {
     const { dumpBench } = await import("./dumps.ts");
     dumpBench(dir);
     const { sessionBench } = await import("./session.ts");
     sessionBench();
     const { collectBench } = await import("./collect.ts");
     collectBench(dir);
+    const { serveBench } = await import("./serve.ts");
+    await serveBench(dir);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
