@@ -86,6 +86,12 @@ export function analyseDumpDir(dir: string): Analysis {
         }
         const node = /NODENAME: (\S+)/.exec(detail.sys ?? "");
         if (node) a.hostname = node[1];
+        // No CRASHTIME (a QEMU or virsh dump): the kernel's own clock at the crash, as sys shows it.
+        const date = /DATE: \w+ (\w+ +\d+ [\d:]+) UTC (\d{4})/.exec(detail.sys ?? "");
+        if (a.crashTime === undefined && date) {
+          const t = Date.parse(`${date[1]} ${date[2]} UTC`);
+          if (Number.isFinite(t)) a.crashTime = Math.floor(t / 1000);
+        }
       } finally {
         dump.close();
       }

@@ -113,6 +113,15 @@ export class AnalysisQueue {
       this.index.setState(job.id, "analysing", { upload: "vmcore" });
       this.log(`${row.dir}: ${r.unpacked.from} → vmcore (${r.unpacked.how}, ${r.unpacked.bytes} bytes)`);
     }
+    const detail = r.analysis.detail as { source?: string; problems?: string[] };
+    if (detail.source === "none" && !this.waiting.includes(job.id)) {
+      // Neither the vmcore nor a log could be read: say why rather than show an empty crash.
+      const why = detail.problems?.length ? detail.problems.join("; ") : "no vmcore or kernel log to analyse";
+      this.log(`${row.dir}: ${why}`);
+      this.index.saveAnalysis(job.id, r.analysis, true);
+      this.index.setState(job.id, "failed", { error: why });
+      return;
+    }
     this.index.saveAnalysis(job.id, r.analysis, this.waiting.includes(job.id));
     this.log(`${row.dir}: ${r.analysis.title ?? "analysed"}`);
   }

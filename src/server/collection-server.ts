@@ -73,6 +73,13 @@ export class CollectionServer {
         this.index.renameFile(dump.id, name, "vmcore-dmesg.txt");
       }
     }
+    if (!named && role === "other") {
+      // An HTTP upload that is neither a dump nor a log: kept, and said so.
+      this.index.setState(dump.id, "failed", {
+        error: `${name}: neither a dump (ELF core, kdump-compressed, flattened, compressed) nor a text log`,
+      });
+      return;
+    }
     if (role === "vmcore") {
       this.index.setState(dump.id, "queued", { upload: name });
       this.queue.enqueue(dump.id);

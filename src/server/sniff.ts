@@ -26,7 +26,15 @@ export function sniffFile(path: string): Sniffed {
   const h = head.subarray(0, n);
   if (n >= 64 && (isElf(h) || isKdumpCompressed(h) || isFlattened(h))) return "dump";
   if (COMPRESSED.some((m) => m.every((b, i) => h[i] === b))) return "compressed";
-  // A log: printable text, line ends, no NULs.
-  if (n > 0 && !h.includes(0) && h.filter((b) => b < 9 || (b > 13 && b < 32)).length === 0) return "text";
+  // A log: ASCII text with line ends (a few bytes of UTF-8 allowed), no NULs, no control bytes.
+  if (n > 0 && !h.includes(0)) {
+    let printable = 0;
+    let control = 0;
+    for (const b of h) {
+      if ((b >= 32 && b < 127) || b === 9 || b === 10 || b === 13) printable++;
+      else if (b < 32 || b === 127) control++;
+    }
+    if (control === 0 && printable >= 0.95 * n && h.includes(10)) return "text";
+  }
   return "other";
 }

@@ -5,14 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import { unxz } from "../dump-fixtures.ts";
 import { fixture, kdx, ROOT, tempDir } from "../helpers.ts";
-import { api, type CrashRow, makeKey, publicKey, type Served, settled, startServe } from "./serve-harness.ts";
+import {
+  api,
+  type CrashRow,
+  clientScript,
+  makeKey,
+  publicKey,
+  type Served,
+  settled,
+  startServe,
+} from "./serve-harness.ts";
 
 const NULL_ELF = unxz(fixture("vmcore/6.1-null/vmcore.elf.xz"));
 const GPF_ELF = unxz(fixture("vmcore/6.1-gpf/vmcore.elf.xz"));
@@ -36,11 +45,13 @@ function curlUpload(
 
 describe("kdx serve: HTTP uploads and the dashboard", () => {
   let s: Served;
+  let key: string;
   const dirs: Record<string, string> = {};
 
   before(async () => {
     const keys = tempDir("kdx-keys-");
-    writeFileSync(join(keys, "authorized_keys"), `${publicKey(makeKey(keys, "unused"))}\n`);
+    key = makeKey(keys, "web-01");
+    writeFileSync(join(keys, "authorized_keys"), `${publicKey(key)}\n`);
     writeFileSync(join(keys, "tokens"), `# agents\nci-runner:${TOKEN}\n`);
     s = await startServe({
       authorizedKeys: join(keys, "authorized_keys"),
@@ -113,6 +124,34 @@ describe("kdx serve: HTTP uploads and the dashboard", () => {
     );
   });
 
+  test("a dump sent by kdump-utils over ssh, and an upload that is no dump at all", async () => {
+    const KDUMP_DIR = fixture("vmcore/6.1-kdump/var/crash/127.0.0.1-2026-11-25-03:13:13");
+    const r = await clientScript(
+      s,
+      key,
+      `
+      _ssh_opts="-i $KEY -o BatchMode=yes -o StrictHostKeyChecking=yes"
+      D=/var/crash/192.168.122.15-2026-11-25-03:13:13
+      ssh -q $_ssh_opts "$TARGET" mkdir -p "$D" || exit 11
+      cat "$DMESG" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd of='$D/vmcore-dmesg-incomplete.txt'" || exit 12
+      ssh -q $_ssh_opts "$TARGET" mv "$D/vmcore-dmesg-incomplete.txt" "$D/vmcore-dmesg.txt" || exit 13
+      makedumpfile -l --message-level 7 -d 31 -F "$ELF" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd bs=512 of='$D/vmcore-incomplete'" || exit 14
+      ssh $_ssh_opts "$TARGET" "mv '$D/vmcore-incomplete' '$D/vmcore.flat'" || exit 15
+      `,
+      { DMESG: join(KDUMP_DIR, "vmcore-dmesg.txt"), ELF: unxz(join(KDUMP_DIR, "vmcore.elf.xz")) },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    dirs.sysrq = "192.168.122.15-2026-11-25-03:13:13";
+    assert.match((await settled(s, dirs.sysrq)).title!, /sysrq triggered crash/);
+    const junk = join(tempDir(), "vmcore");
+    writeFileSync(junk, Buffer.alloc(1 << 16, 0xa5));
+    const up = curlUpload(s, junk, "/api/upload/");
+    assert.equal(up.code, 201);
+    const bad = await settled(s, String(up.body.dump));
+    assert.equal(bad.state, "failed");
+    assert.match(bad.error!, /vmcore: neither a dump .* nor a text log/);
+  });
+
   test("the dashboard in headless chromium: list, signatures, crash page, log search, downloads", async () => {
     mkdirSync(SHOTS, { recursive: true });
     const browser = await chromium.launch({
@@ -137,18 +176,24 @@ describe("kdx serve: HTTP uploads and the dashboard", () => {
       await page.goto(`${s.base}/`);
       await page.waitForSelector("#crashes tbody tr");
       const rows = page.locator("#crashes tbody tr");
-      assert.equal(await rows.count(), 4);
+      assert.equal(await rows.count(), 6);
       const text = await page.locator("#crashes").innerText();
       assert.match(text, /NULL pointer dereference/);
       assert.match(text, /general protection fault/);
       assert.match(text, /6\.1\.0-56-cloud-amd64/);
       assert.match(text, /incomplete/);
+      assert.match(
+        text,
+        /192\.168\.122\.15\s+6\.1\.0-56-cloud-amd64\s+kernel panic: sysrq triggered crash\s+ready/,
+      );
+      assert.match(text, /neither a dump .* nor a text log\s+failed/);
       const sigRows = page.locator("#signatures tbody tr");
-      assert.equal(await sigRows.count(), 2);
+      assert.equal(await sigRows.count(), 3);
       assert.equal((await sigRows.first().locator("td.count").innerText()).trim(), "2");
-      assert.equal(await page.locator("#signatures svg rect").count(), 2);
-      assert.match(await page.locator("#by-release").innerText(), /6\.1\.0-56-cloud-amd64\s+3/);
+      assert.equal(await page.locator("#signatures svg rect").count(), 3);
+      assert.match(await page.locator("#by-release").innerText(), /6\.1\.0-56-cloud-amd64\s+4/);
       assert.match(await page.locator("#by-host").innerText(), /^127\.0\.0\.1\s+3$/m);
+      assert.match(await page.locator("#by-host").innerText(), /^192\.168\.122\.15\s+1$/m);
       await page.screenshot({ path: join(SHOTS, "dashboard-list.png"), fullPage: true });
 
       // The crash page of the first NULL-pointer dump.
@@ -159,6 +204,12 @@ describe("kdx serve: HTTP uploads and the dashboard", () => {
       await page.locator(`#crashes tbody tr[data-id="${api1.id}"]`).click();
       await page.waitForSelector("#crash-title");
       assert.equal(await page.locator("#crash-title").innerText(), api1.title);
+      // A QEMU dump has no CRASHTIME: the crash time is the kernel's clock, the DATE crash's sys shows.
+      const date = /DATE: \w+ (\w+ +\d+ [\d:]+) UTC (\d{4})/.exec(
+        readFileSync(fixture("vmcore/6.1-null/oracles/vmcore.elf/crash-sys.txt"), "utf8"),
+      )!;
+      const crashed = new Date(`${date[1]} ${date[2]} UTC`).toISOString().replace("T", " ").slice(0, 19);
+      assert.match(await page.locator(".meta").innerText(), new RegExp(`crashed\\s*${crashed}`));
       const report = await page.locator("section.report pre").first().innerText();
       assert.match(report, /RIP/);
       assert.match(report, /sysrq_handle_crash|NULL/);
