@@ -12,6 +12,7 @@ import { CrashIndex, type DumpRow } from "./crash-index.ts";
 import { DumpStore, type FileRole, roleOf } from "./dump-store.ts";
 import { HttpFront, loadTokens, type Token } from "./http-server.ts";
 import { sniffFile } from "./sniff.ts";
+import { openIndexDatabase } from "./sql-database.ts";
 import { loadOrCreateHostKey, SshTarget } from "./ssh-server.ts";
 
 /** An HTTP upload's role: a dump (or a compressed one) is the vmcore, a text file the kernel log. */
@@ -24,6 +25,8 @@ export interface ServeOptions {
   dataDir: string;
   authorizedKeys: string;
   tokens?: string;
+  /** postgresql://… for a PostgreSQL index; SQLite in DATA/.kdx by default. */
+  database?: string;
   listen: string;
   sshPort: number;
   httpPort: number;
@@ -52,7 +55,7 @@ export class CollectionServer {
       .update(Buffer.from(host.public.split(/\s+/)[1], "base64"))
       .digest("base64")
       .replace(/=+$/, "")}`;
-    this.index = new CrashIndex(join(state, "index.sqlite"));
+    this.index = new CrashIndex(openIndexDatabase(o.database, join(state, "index.sqlite")));
     this.store = new DumpStore(
       { dataDir: o.dataDir, savePath: o.savePath, quotaBytes: o.quotaBytes, minFreeBytes: o.minFreeBytes },
       this.index,

@@ -1,11 +1,11 @@
 /**
- * The index of received dumps: SQLite (better-sqlite3) in the data directory. It records who owns each
+ * The index of received dumps: SQLite in the data directory, or PostgreSQL (sql-database.ts). It records who owns each
  * dump directory, which files are whole, each dump's state and its analysis; crashes are grouped by
  * their oops signature. The disk is the truth for bytes, the index for what they mean: a file counts as
  * whole only once the client said so (its rename, or the end of an scp/SFTP upload), so a dump cut off
  * by a crash of the client or of kdx is never taken for a complete one.
  */
-import Database from "better-sqlite3";
+import type { SqlDatabase } from "./sql-database.ts";
 
 export type DumpState = "receiving" | "incomplete" | "queued" | "analysing" | "ready" | "failed";
 /** `ended`: the transfer finished cleanly under an "-incomplete" name; whole once the client renames it. */
@@ -54,7 +54,7 @@ export interface Analysis {
   detail: object;
 }
 
-const SCHEMA = `
+const SCHEMA_SQLITE = `
 CREATE TABLE IF NOT EXISTS dumps (
   id INTEGER PRIMARY KEY,
   dir TEXT NOT NULL UNIQUE,
@@ -83,15 +83,20 @@ CREATE TABLE IF NOT EXISTS files (
 );
 `;
 
-export class CrashIndex {
-  readonly db: Database.Database;
+/** The same tables in PostgreSQL: 64-bit integers for ids, byte counts and millisecond times. */
+const SCHEMA_POSTGRES = SCHEMA_SQLITE.replace("id INTEGER PRIMARY KEY", "id BIGSERIAL PRIMARY KEY").replace(
+  /INTEGER/g,
+  "BIGINT",
+);
 
-  constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    this.db.pragma("busy_timeout = 5000");
-    this.db.exec(SCHEMA);
+export class CrashIndex {
+  constructor(readonly db: SqlDatabase) {
+    const schema = db.dialect === "postgres" ? SCHEMA_POSTGRES : SCHEMA_SQLITE;
+    for (const stmt of schema
+      .split(";")
+      .map((x) => x.trim())
+      .filter(Boolean))
+      db.run(stmt);
   }
 
   close(): void {
@@ -105,27 +110,28 @@ export class CrashIndex {
   recover(): { cutOff: number; requeued: DumpRow[] } {
     const now = Date.now();
     return this.db.transaction(() => {
-      const cutOff = this.db
-        .prepare("UPDATE files SET state = 'incomplete', updated = ? WHERE state = 'receiving'")
-        .run(now).changes;
-      for (const r of this.db.prepare("SELECT id FROM dumps WHERE state = 'receiving'").all() as {
+      const cutOff = this.db.all(
+        "UPDATE files SET state = 'incomplete', updated = ? WHERE state = 'receiving' RETURNING dump_id",
+        now,
+      ).length;
+      for (const r of this.db.all("SELECT id FROM dumps WHERE state = 'receiving'") as {
         id: number;
       }[]) {
-        this.db.prepare("UPDATE dumps SET state = 'incomplete' WHERE id = ?").run(r.id);
+        this.db.run("UPDATE dumps SET state = 'incomplete' WHERE id = ?", r.id);
         this.derive(r.id);
       }
-      this.db.prepare("UPDATE dumps SET state = 'queued' WHERE state = 'analysing'").run();
-      const requeued = this.db.prepare("SELECT * FROM dumps WHERE state = 'queued'").all() as DumpRow[];
+      this.db.run("UPDATE dumps SET state = 'queued' WHERE state = 'analysing'");
+      const requeued = this.db.all("SELECT * FROM dumps WHERE state = 'queued'") as DumpRow[];
       return { cutOff, requeued };
-    })();
+    });
   }
 
   dump(dir: string): DumpRow | undefined {
-    return this.db.prepare("SELECT * FROM dumps WHERE dir = ?").get(dir) as DumpRow | undefined;
+    return this.db.get("SELECT * FROM dumps WHERE dir = ?", dir) as DumpRow | undefined;
   }
 
   dumpById(id: number): DumpRow | undefined {
-    return this.db.prepare("SELECT * FROM dumps WHERE id = ?").get(id) as DumpRow | undefined;
+    return this.db.get("SELECT * FROM dumps WHERE id = ?", id) as DumpRow | undefined;
   }
 
   /** Claim a dump directory for an owner; an existing one must be the same owner's. */
@@ -134,30 +140,35 @@ export class CrashIndex {
       const row = this.dump(dir);
       if (row) return row.owner === owner ? row : "taken";
       const now = Date.now();
-      this.db
-        .prepare(
-          "INSERT INTO dumps (dir, owner, owner_name, peer, created, updated, state) VALUES (?, ?, ?, ?, ?, ?, 'incomplete')",
-        )
-        .run(dir, owner, ownerName, peer, now, now);
+      this.db.run(
+        "INSERT INTO dumps (dir, owner, owner_name, peer, created, updated, state) VALUES (?, ?, ?, ?, ?, ?, 'incomplete')",
+        dir,
+        owner,
+        ownerName,
+        peer,
+        now,
+        now,
+      );
       return this.dump(dir)!;
-    })();
+    });
   }
 
   forgetDir(dir: string): void {
     this.db.transaction(() => {
       const row = this.dump(dir);
       if (!row) return;
-      this.db.prepare("DELETE FROM files WHERE dump_id = ?").run(row.id);
-      this.db.prepare("DELETE FROM dumps WHERE id = ?").run(row.id);
-    })();
+      this.db.run("DELETE FROM files WHERE dump_id = ?", row.id);
+      this.db.run("DELETE FROM dumps WHERE id = ?", row.id);
+      this.ownerCache.clear();
+    });
   }
 
   files(dumpId: number): FileRow[] {
-    return this.db.prepare("SELECT * FROM files WHERE dump_id = ? ORDER BY name").all(dumpId) as FileRow[];
+    return this.db.all("SELECT * FROM files WHERE dump_id = ? ORDER BY name", dumpId) as FileRow[];
   }
 
   file(dumpId: number, name: string): FileRow | undefined {
-    return this.db.prepare("SELECT * FROM files WHERE dump_id = ? AND name = ?").get(dumpId, name) as
+    return this.db.get("SELECT * FROM files WHERE dump_id = ? AND name = ?", dumpId, name) as
       | FileRow
       | undefined;
   }
@@ -165,14 +176,17 @@ export class CrashIndex {
   setFile(dumpId: number, name: string, state: FileState, bytes: number): void {
     const now = Date.now();
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          "INSERT INTO files (dump_id, name, state, bytes, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT(dump_id, name) DO UPDATE SET state = excluded.state, bytes = excluded.bytes, updated = excluded.updated",
-        )
-        .run(dumpId, name, state, bytes, now);
+      this.db.run(
+        "INSERT INTO files (dump_id, name, state, bytes, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT(dump_id, name) DO UPDATE SET state = excluded.state, bytes = excluded.bytes, updated = excluded.updated",
+        dumpId,
+        name,
+        state,
+        bytes,
+        now,
+      );
       this.refreshBytes(dumpId);
       this.derive(dumpId);
-    })();
+    });
   }
 
   /**
@@ -193,39 +207,50 @@ export class CrashIndex {
     else if (files.some((f) => f.state !== "complete")) next = "incomplete";
     else next = row.title !== null ? "ready" : "incomplete";
     if (next !== row.state)
-      this.db.prepare("UPDATE dumps SET state = ?, updated = ? WHERE id = ?").run(next, Date.now(), dumpId);
+      this.db.run("UPDATE dumps SET state = ?, updated = ? WHERE id = ?", next, Date.now(), dumpId);
   }
 
   renameFile(dumpId: number, from: string, to: string): void {
     this.db.transaction(() => {
-      this.db.prepare("DELETE FROM files WHERE dump_id = ? AND name = ?").run(dumpId, to);
-      this.db
-        .prepare("UPDATE files SET name = ?, updated = ? WHERE dump_id = ? AND name = ?")
-        .run(to, Date.now(), dumpId, from);
-    })();
+      this.db.run("DELETE FROM files WHERE dump_id = ? AND name = ?", dumpId, to);
+      this.db.run(
+        "UPDATE files SET name = ?, updated = ? WHERE dump_id = ? AND name = ?",
+        to,
+        Date.now(),
+        dumpId,
+        from,
+      );
+    });
   }
 
   removeFile(dumpId: number, name: string): void {
-    this.db.prepare("DELETE FROM files WHERE dump_id = ? AND name = ?").run(dumpId, name);
+    this.db.run("DELETE FROM files WHERE dump_id = ? AND name = ?", dumpId, name);
     this.refreshBytes(dumpId);
   }
 
   private refreshBytes(dumpId: number): void {
-    this.db
-      .prepare(
-        "UPDATE dumps SET bytes = (SELECT COALESCE(SUM(bytes), 0) FROM files WHERE dump_id = ?) WHERE id = ?",
-      )
-      .run(dumpId, dumpId);
+    this.ownerCache.clear();
+    this.db.run(
+      "UPDATE dumps SET bytes = (SELECT COALESCE(SUM(bytes), 0) FROM files WHERE dump_id = ?) WHERE id = ?",
+      dumpId,
+      dumpId,
+    );
   }
+
+  /** Bytes stored per owner, kept between file changes: the quota is checked on every chunk received. */
+  private readonly ownerCache = new Map<string, number>();
 
   /** Bytes stored for an owner, over all its dumps (the quota's measure). */
   ownerBytes(owner: string): number {
-    const r = this.db
-      .prepare("SELECT COALESCE(SUM(bytes), 0) AS n FROM dumps WHERE owner = ?")
-      .get(owner) as {
-      n: number;
-    };
-    return r.n;
+    let n = this.ownerCache.get(owner);
+    if (n === undefined) {
+      n = this.db.get<{ n: number }>(
+        "SELECT COALESCE(SUM(bytes), 0) AS n FROM dumps WHERE owner = ?",
+        owner,
+      )!.n;
+      this.ownerCache.set(owner, n);
+    }
+    return n;
   }
 
   setState(
@@ -243,45 +268,41 @@ export class CrashIndex {
       sets.push("error = ?");
       args.push(fields.error);
     }
-    this.db.prepare(`UPDATE dumps SET ${sets.join(", ")} WHERE id = ?`).run(...args, dumpId);
+    this.db.run(`UPDATE dumps SET ${sets.join(", ")} WHERE id = ?`, ...args, dumpId);
   }
 
   /** Record an analysis; a dump queued again meanwhile (its vmcore landed) stays queued. */
   saveAnalysis(dumpId: number, a: Analysis, requeued = false): void {
-    this.db
-      .prepare(
-        "UPDATE dumps SET state = ?, updated = ?, format = ?, release = ?, hostname = ?, crash_time = ?, kind = ?, title = ?, signature = ?, corrupted = ?, detail = ?, error = NULL WHERE id = ?",
-      )
-      .run(
-        requeued ? "queued" : "analysed",
-        Date.now(),
-        a.format ?? null,
-        a.release ?? null,
-        a.hostname ?? null,
-        a.crashTime ?? null,
-        a.kind ?? null,
-        a.title ?? null,
-        a.signature ?? null,
-        a.corrupted ? 1 : 0,
-        JSON.stringify(a.detail),
-        dumpId,
-      );
+    this.db.run(
+      "UPDATE dumps SET state = ?, updated = ?, format = ?, release = ?, hostname = ?, crash_time = ?, kind = ?, title = ?, signature = ?, corrupted = ?, detail = ?, error = NULL WHERE id = ?",
+      requeued ? "queued" : "analysed",
+      Date.now(),
+      a.format ?? null,
+      a.release ?? null,
+      a.hostname ?? null,
+      a.crashTime ?? null,
+      a.kind ?? null,
+      a.title ?? null,
+      a.signature ?? null,
+      a.corrupted ? 1 : 0,
+      JSON.stringify(a.detail),
+      dumpId,
+    );
     if (!requeued) this.derive(dumpId);
   }
 
   detail(dumpId: number): object | undefined {
-    const r = this.db.prepare("SELECT detail FROM dumps WHERE id = ?").get(dumpId) as
+    const r = this.db.get("SELECT detail FROM dumps WHERE id = ?", dumpId) as
       | { detail: string | null }
       | undefined;
     return r?.detail ? JSON.parse(r.detail) : undefined;
   }
 
   list(limit = 500): DumpRow[] {
-    return this.db
-      .prepare(
-        "SELECT id, dir, owner, owner_name, peer, created, updated, state, upload, bytes, format, release, hostname, crash_time, kind, title, signature, corrupted, error FROM dumps ORDER BY created DESC LIMIT ?",
-      )
-      .all(limit) as DumpRow[];
+    return this.db.all(
+      "SELECT id, dir, owner, owner_name, peer, created, updated, state, upload, bytes, format, release, hostname, crash_time, kind, title, signature, corrupted, error FROM dumps ORDER BY created DESC LIMIT ?",
+      limit,
+    ) as DumpRow[];
   }
 
   /** Crashes grouped by signature, with the days they were seen on (for the chart). */
@@ -293,14 +314,10 @@ export class CrashIndex {
     last: number;
     days: string;
   }[] {
-    return this.db
-      .prepare(
-        `SELECT signature, MAX(title) AS title, COUNT(*) AS count, MIN(COALESCE(crash_time * 1000, created)) AS first,
+    return this.db.all(`SELECT signature, MAX(title) AS title, COUNT(*) AS count, MIN(COALESCE(crash_time * 1000, created)) AS first,
                 MAX(COALESCE(crash_time * 1000, created)) AS last,
-                GROUP_CONCAT(date(COALESCE(crash_time, created / 1000), 'unixepoch')) AS days
-         FROM dumps WHERE signature IS NOT NULL GROUP BY signature ORDER BY count DESC, last DESC`,
-      )
-      .all() as {
+                ${this.db.dialect === "postgres" ? "string_agg(to_char(to_timestamp(COALESCE(crash_time, created / 1000)) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ',')" : "GROUP_CONCAT(date(COALESCE(crash_time, created / 1000), 'unixepoch'))"} AS days
+         FROM dumps WHERE signature IS NOT NULL GROUP BY signature ORDER BY count DESC, last DESC`) as {
       signature: string;
       title: string;
       count: number;
@@ -312,11 +329,9 @@ export class CrashIndex {
 
   /** Crash counts by kernel release. */
   byRelease(): { key: string; count: number }[] {
-    return this.db
-      .prepare(
-        "SELECT COALESCE(release, '(unknown)') AS key, COUNT(*) AS count FROM dumps WHERE title IS NOT NULL GROUP BY key ORDER BY count DESC",
-      )
-      .all() as { key: string; count: number }[];
+    return this.db.all(
+      "SELECT COALESCE(release, '(unknown)') AS key, COUNT(*) AS count FROM dumps WHERE title IS NOT NULL GROUP BY key ORDER BY count DESC",
+    ) as { key: string; count: number }[];
   }
 
   /**
@@ -324,7 +339,7 @@ export class CrashIndex {
    * directory name (`<IP>-<date>`, or `<hostname>-<stamp>` with kdump-tools' HOSTTAG=hostname).
    */
   byHost(): { key: string; count: number }[] {
-    const rows = this.db.prepare("SELECT hostname, dir FROM dumps WHERE title IS NOT NULL").all() as {
+    const rows = this.db.all("SELECT hostname, dir FROM dumps WHERE title IS NOT NULL") as {
       hostname: string | null;
       dir: string;
     }[];

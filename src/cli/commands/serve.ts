@@ -18,6 +18,8 @@ options:
   --authorized-keys FILE  the clients' public keys, OpenSSH's format; from="…"
                           names the addresses a key may connect from. SIGHUP re-reads it
   --tokens FILE           NAME:TOKEN lines: bearer tokens for HTTP uploads
+  --database URL          postgresql://USER@HOST/DB for the index (default: SQLite
+                          in DIR/.kdx/index.sqlite)
   --listen ADDR           address to listen on (default 127.0.0.1)
   --ssh-port N            (default 2222; 0 picks a free port)
   --http-port N           (default 8080; 0 picks a free port)
@@ -48,6 +50,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
       data: { type: "string" },
       "authorized-keys": { type: "string" },
       tokens: { type: "string" },
+      database: { type: "string" },
       listen: { type: "string", default: "127.0.0.1" },
       "ssh-port": { type: "string", default: "2222" },
       "http-port": { type: "string", default: "8080" },
@@ -67,6 +70,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     dataDir: values.data,
     authorizedKeys: values["authorized-keys"],
     tokens: values.tokens,
+    database: values.database,
     listen: values.listen,
     sshPort: port(values["ssh-port"], "--ssh-port"),
     httpPort: port(values["http-port"], "--http-port"),
