@@ -41,6 +41,17 @@ export interface FileRow {
   updated: number;
 }
 
+export interface SignatureRow {
+  signature: string;
+  title: string;
+  count: number;
+  /** First and last seen, milliseconds since the epoch. */
+  first: number;
+  last: number;
+  /** The UTC day of each crash, comma-separated (one entry per crash). */
+  days: string;
+}
+
 export interface Analysis {
   format?: string;
   release?: string;
@@ -298,33 +309,27 @@ export class CrashIndex {
     return r?.detail ? JSON.parse(r.detail) : undefined;
   }
 
+  /** Every dump directory an owner has, files or not (its view of the save path). */
+  dirsOf(owner: string): string[] {
+    return this.db
+      .all<{ dir: string }>("SELECT dir FROM dumps WHERE owner = ? ORDER BY dir", owner)
+      .map((r) => r.dir);
+  }
+
+  /** The dumps for the dashboard, newest first: directories that have received something. */
   list(limit = 500): DumpRow[] {
     return this.db.all(
-      "SELECT id, dir, owner, owner_name, peer, created, updated, state, upload, bytes, format, release, hostname, crash_time, kind, title, signature, corrupted, error FROM dumps ORDER BY created DESC LIMIT ?",
+      "SELECT id, dir, owner, owner_name, peer, created, updated, state, upload, bytes, format, release, hostname, crash_time, kind, title, signature, corrupted, error FROM dumps WHERE EXISTS (SELECT 1 FROM files WHERE files.dump_id = dumps.id) ORDER BY created DESC LIMIT ?",
       limit,
     ) as DumpRow[];
   }
 
   /** Crashes grouped by signature, with the days they were seen on (for the chart). */
-  signatures(): {
-    signature: string;
-    title: string;
-    count: number;
-    first: number;
-    last: number;
-    days: string;
-  }[] {
-    return this.db.all(`SELECT signature, MAX(title) AS title, COUNT(*) AS count, MIN(COALESCE(crash_time * 1000, created)) AS first,
+  signatures(): SignatureRow[] {
+    return this.db.all<SignatureRow>(`SELECT signature, MAX(title) AS title, COUNT(*) AS count, MIN(COALESCE(crash_time * 1000, created)) AS first,
                 MAX(COALESCE(crash_time * 1000, created)) AS last,
                 ${this.db.dialect === "postgres" ? "string_agg(to_char(to_timestamp(COALESCE(crash_time, created / 1000)) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ',')" : "GROUP_CONCAT(date(COALESCE(crash_time, created / 1000), 'unixepoch'))"} AS days
-         FROM dumps WHERE signature IS NOT NULL GROUP BY signature ORDER BY count DESC, last DESC`) as {
-      signature: string;
-      title: string;
-      count: number;
-      first: number;
-      last: number;
-      days: string;
-    }[];
+         FROM dumps WHERE signature IS NOT NULL GROUP BY signature ORDER BY count DESC, last DESC`);
   }
 
   /** Crash counts by kernel release. */

@@ -199,11 +199,7 @@ export class DumpStore {
   /** Names in a directory the client may see: the root lists its own dump directories. */
   list(client: ClientId, path: string): string[] {
     const p = this.resolve(path);
-    if (p.level === "root")
-      return this.index
-        .list(100000)
-        .filter((r) => r.owner === client.id)
-        .map((r) => r.dir);
+    if (p.level === "root") return this.index.dirsOf(client.id);
     if (p.level === "file") throw new Refused(`"${path}" is not a directory`);
     this.owned(client, p.dir);
     return readdirSync(this.dirPath(p.dir)).filter(validName);

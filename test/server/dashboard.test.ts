@@ -16,6 +16,7 @@ import {
   api,
   type CrashRow,
   clientScript,
+  KDUMP_UTILS_DUMP_SSH,
   makeKey,
   publicKey,
   type Served,
@@ -126,20 +127,11 @@ describe("kdx serve: HTTP uploads and the dashboard", () => {
 
   test("a dump sent by kdump-utils over ssh, and an upload that is no dump at all", async () => {
     const KDUMP_DIR = fixture("vmcore/6.1-kdump/var/crash/127.0.0.1-2026-11-25-03:13:13");
-    const r = await clientScript(
-      s,
-      key,
-      `
-      _ssh_opts="-i $KEY -o BatchMode=yes -o StrictHostKeyChecking=yes"
-      D=/var/crash/192.168.122.15-2026-11-25-03:13:13
-      ssh -q $_ssh_opts "$TARGET" mkdir -p "$D" || exit 11
-      cat "$DMESG" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd of='$D/vmcore-dmesg-incomplete.txt'" || exit 12
-      ssh -q $_ssh_opts "$TARGET" mv "$D/vmcore-dmesg-incomplete.txt" "$D/vmcore-dmesg.txt" || exit 13
-      makedumpfile -l --message-level 7 -d 31 -F "$ELF" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd bs=512 of='$D/vmcore-incomplete'" || exit 14
-      ssh $_ssh_opts "$TARGET" "mv '$D/vmcore-incomplete' '$D/vmcore.flat'" || exit 15
-      `,
-      { DMESG: join(KDUMP_DIR, "vmcore-dmesg.txt"), ELF: unxz(join(KDUMP_DIR, "vmcore.elf.xz")) },
-    );
+    const r = await clientScript(s, key, KDUMP_UTILS_DUMP_SSH, {
+      D: `/var/crash/192.168.122.15-2026-11-25-03:13:13`,
+      DMESG: join(KDUMP_DIR, "vmcore-dmesg.txt"),
+      ELF: unxz(join(KDUMP_DIR, "vmcore.elf.xz")),
+    });
     assert.equal(r.status, 0, r.stderr);
     dirs.sysrq = "192.168.122.15-2026-11-25-03:13:13";
     assert.match((await settled(s, dirs.sysrq)).title!, /sysrq triggered crash/);

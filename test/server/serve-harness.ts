@@ -178,3 +178,18 @@ export async function settled(s: Served, dir: string, timeoutMs = 120_000): Prom
     await new Promise((r) => setTimeout(r, 150));
   }
 }
+
+/**
+ * What kdump-utils' dump_ssh does for one crash, as its scripts spell it: the dump directory, vmcore-dmesg.txt
+ * through dd and a rename, then makedumpfile's flattened stream through dd and the rename to vmcore.flat.
+ * Environment: D (the dump directory), DMESG, and either ELF (makedumpfile runs on it) or FLAT (a stream).
+ */
+export const KDUMP_UTILS_DUMP_SSH = `
+  _ssh_opts="-i $KEY -o BatchMode=yes -o StrictHostKeyChecking=yes"
+  ssh -q $_ssh_opts "$TARGET" mkdir -p "$D" || exit 11
+  cat "$DMESG" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd of='$D/vmcore-dmesg-incomplete.txt'" || exit 12
+  ssh -q $_ssh_opts "$TARGET" mv "$D/vmcore-dmesg-incomplete.txt" "$D/vmcore-dmesg.txt" || exit 13
+  if [ -n "$ELF" ]; then makedumpfile -l --message-level 7 -d 31 -F "$ELF"; else cat "$FLAT"; fi |
+    ssh $_ssh_opts "$TARGET" "umask 0077 && dd bs=512 of='$D/vmcore-incomplete'" || exit 14
+  ssh $_ssh_opts "$TARGET" "mv '$D/vmcore-incomplete' '$D/vmcore.flat'" || exit 15
+`;

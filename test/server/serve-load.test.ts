@@ -14,6 +14,7 @@ import {
   api,
   type CrashRow,
   clientScript,
+  KDUMP_UTILS_DUMP_SSH,
   makeKey,
   publicKey,
   settled,
@@ -37,15 +38,6 @@ function flatStream(): string {
   return out;
 }
 
-const KDUMP_UTILS = `
-  _ssh_opts="-i $KEY -o BatchMode=yes -o StrictHostKeyChecking=yes"
-  ssh -q $_ssh_opts "$TARGET" mkdir -p "$D" || exit 11
-  cat "$DMESG" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd of='$D/vmcore-dmesg-incomplete.txt'" || exit 12
-  ssh -q $_ssh_opts "$TARGET" mv "$D/vmcore-dmesg-incomplete.txt" "$D/vmcore-dmesg.txt" || exit 13
-  cat "$FLAT" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd bs=512 of='$D/vmcore-incomplete'" || exit 14
-  ssh $_ssh_opts "$TARGET" "mv '$D/vmcore-incomplete' '$D/vmcore.flat'" || exit 15
-`;
-
 describe("kdx serve under load", () => {
   test("twenty clients uploading at once all land whole", async () => {
     const flat = flatStream();
@@ -60,7 +52,7 @@ describe("kdx serve under load", () => {
       const dirs = keys.map((_, i) => `10.2.0.${i + 1}-2026-11-25-06:00:00`);
       const runs = await Promise.all(
         keys.map((k, i) =>
-          clientScript(s, k, KDUMP_UTILS, {
+          clientScript(s, k, KDUMP_UTILS_DUMP_SSH, {
             D: `/var/crash/${dirs[i]}`,
             FLAT: flat,
             DMESG: join(KDUMP_DIR, "vmcore-dmesg.txt"),
@@ -96,7 +88,7 @@ describe("kdx serve under load", () => {
     const hostKey = readFileSync(join(s.dataDir, ".kdx", "ssh_host_ed25519_key"), "utf8");
     const whole = "10.3.0.1-2026-11-25-07:00:00";
     const cut = "10.3.0.2-2026-11-25-07:00:00";
-    const first = await clientScript(s, key, KDUMP_UTILS, {
+    const first = await clientScript(s, key, KDUMP_UTILS_DUMP_SSH, {
       D: `/var/crash/${whole}`,
       FLAT: flat,
       DMESG: join(KDUMP_DIR, "vmcore-dmesg.txt"),
@@ -139,7 +131,7 @@ describe("kdx serve under load", () => {
       );
       assert.equal(existsSync(join(s.dataDir, cut, "vmcore")), false);
       // A client retrying after the reboot cannot promote the cut-off file; a fresh upload replaces it.
-      const again = await clientScript(s2, key, KDUMP_UTILS, {
+      const again = await clientScript(s2, key, KDUMP_UTILS_DUMP_SSH, {
         D: `/var/crash/${cut}`,
         FLAT: flat,
         DMESG: join(KDUMP_DIR, "vmcore-dmesg.txt"),

@@ -14,6 +14,7 @@ import {
   api,
   type CrashRow,
   clientScript,
+  KDUMP_UTILS_DUMP_SSH,
   makeKey,
   publicKey,
   settled,
@@ -71,20 +72,11 @@ describe("kdx serve with a PostgreSQL index", () => {
       args: ["--database", pg.url],
     });
     const dir = "10.4.0.3-2026-11-25-08:00:00";
-    const r = await clientScript(
-      s,
-      key,
-      `
-      _ssh_opts="-i $KEY -o BatchMode=yes -o StrictHostKeyChecking=yes"
-      D=/var/crash/${dir}
-      ssh -q $_ssh_opts "$TARGET" mkdir -p "$D" || exit 11
-      cat "$DMESG" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd of='$D/vmcore-dmesg-incomplete.txt'" || exit 12
-      ssh -q $_ssh_opts "$TARGET" mv "$D/vmcore-dmesg-incomplete.txt" "$D/vmcore-dmesg.txt" || exit 13
-      makedumpfile -l --message-level 7 -d 31 -F "$ELF" | ssh $_ssh_opts "$TARGET" "umask 0077 && dd bs=512 of='$D/vmcore-incomplete'" || exit 14
-      ssh $_ssh_opts "$TARGET" "mv '$D/vmcore-incomplete' '$D/vmcore.flat'" || exit 15
-      `,
-      { DMESG: join(KDUMP_DIR, "vmcore-dmesg.txt"), ELF: unxz(join(KDUMP_DIR, "vmcore.elf.xz")) },
-    );
+    const r = await clientScript(s, key, KDUMP_UTILS_DUMP_SSH, {
+      D: `/var/crash/${dir}`,
+      DMESG: join(KDUMP_DIR, "vmcore-dmesg.txt"),
+      ELF: unxz(join(KDUMP_DIR, "vmcore.elf.xz")),
+    });
     assert.equal(r.status, 0, `${r.stderr}\n${s.log()}`);
     const row = await settled(s, dir);
     assert.equal(row.state, "ready");
