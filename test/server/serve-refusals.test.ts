@@ -177,4 +177,31 @@ describe("kdx serve refuses", () => {
     const df = await run(b, `ssh -i "$KEY" "$TARGET" df --output=avail /var/crash | tail -1`);
     assert.ok(Number(df.stdout.trim()) <= 4096, df.stdout);
   });
+
+  test("uploads that would take the disk below the free-space floor", async () => {
+    // A floor above any real disk's free space: every upload is refused before it writes a byte.
+    const floor = await startServe({
+      authorizedKeys: join(keys, "authorized_keys"),
+      args: ["--min-free", "1000000T"],
+    });
+    try {
+      const D = "/var/crash/10.1.1.6-2026-11-25-05:00:00";
+      const r = await clientScript(
+        floor,
+        a,
+        `ssh -i "$KEY" "$TARGET" mkdir -p ${D} || exit 11
+         ssh -i "$KEY" "$TARGET" df --output=avail /var/crash | tail -1
+         echo data | ssh -i "$KEY" "$TARGET" "umask 0077 && dd of='${D}/vmcore-dmesg-incomplete.txt'"`,
+      );
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stdout.trim(), "0");
+      assert.match(
+        r.stderr,
+        /below its free-disk floor; upload of 10\.1\.1\.6-2026-11-25-05:00:00\/vmcore-dmesg-incomplete\.txt refused/,
+      );
+      assert.deepEqual(readdirSync(join(floor.dataDir, "10.1.1.6-2026-11-25-05:00:00")), []);
+    } finally {
+      await floor.stop();
+    }
+  });
 });
