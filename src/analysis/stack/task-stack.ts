@@ -84,11 +84,12 @@ export function activeTaskStart(
     for (const st of where) {
       if (!st) continue;
       const slot = findReturnInto(kernel, st, fn);
-      if (slot !== undefined) return { ip: kernel.readU64(slot), frameAddress: slot, sp: slot + 8n, bp };
+      if (slot !== undefined)
+        return { ip: kernel.readU64(slot), frameAddress: slot, sp: slot + 8n, bp, stack: stacks[1] };
     }
   }
   if (!regs) throw new KdxError(`no saved registers for CPU ${cpu}, and no panic frame on its stacks`);
-  return { ip: regs.regs.rip, sp: regs.regs.rsp, bp, exact: true };
+  return { ip: regs.regs.rip, sp: regs.regs.rsp, bp, exact: true, stack: stacks[1] };
 }
 
 export function sleepingTaskStart(kernel: Kernel, task: bigint): UnwindStart {
@@ -96,11 +97,13 @@ export function sleepingTaskStart(kernel: Kernel, task: bigint): UnwindStart {
   const sp = t.member("thread.sp").value();
   const frame = kobject(kernel, "struct inactive_task_frame", sp);
   const retAt = frame.member("ret_addr").address;
+  const base = t.member("stack").value();
   return {
     ip: frame.member("ret_addr").value(),
     frameAddress: retAt,
     sp: sp + BigInt(frame.size),
     bp: frame.member("bp").value(),
+    stack: { start: base, end: base + THREAD_SIZE },
   };
 }
 

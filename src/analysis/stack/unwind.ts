@@ -38,7 +38,8 @@ const PT_REGS_SIZE = PT_REGS.length * 8;
 const IP_OFFSET = PT_REGS.indexOf("ip") * 8;
 
 export type BtItem =
-  | { kind: "frame"; frameAddress: bigint; ip: bigint }
+  /** `guess`: found by the last-resort stack scan, not proven by unwind data. */
+  | { kind: "frame"; frameAddress: bigint; ip: bigint; guess?: boolean }
   | { kind: "regs"; at: bigint; user: boolean; regs: PtRegs }
   | { kind: "stop"; reason: string }
   /** Leaving a stack other than the task's: crash's "--- <IRQ stack> ---". */
@@ -59,6 +60,8 @@ export interface UnwindStart {
   frameAddress?: bigint;
   /** The first ip is where execution stopped (registers), not a return address. */
   exact?: boolean;
+  /** The task's own stack, for the last-resort scan when the unwind data gives out. */
+  stack?: { start: bigint; end: bigint };
 }
 
 const MAX_FRAMES = 256;
@@ -102,11 +105,80 @@ function readRegs(kernel: Kernel, at: bigint): PtRegs {
   return r;
 }
 
+/**
+ * The task's stack from `start`: ORC (with a prologue measure where ORC has no rule). Where that gives out
+ * on a stack whose bounds are known, the rest of the stack is scanned as crash does as a last resort: words
+ * that are return addresses into kernel text (just after a call), listed as guesses after the stop marker.
+ */
 export function unwind(
   kernel: Kernel,
   orc: OrcTables,
   start: UnwindStart,
   regions: StackRegion[] = [],
+): BtItem[] {
+  const walk = { sp: start.sp };
+  const items = walkOrc(kernel, orc, start, regions, walk);
+  const last = items[items.length - 1];
+  if (last?.kind !== "stop") return items;
+  const region = regions.find((r) => walk.sp >= r.start && walk.sp < r.end) ?? start.stack;
+  if (!region || walk.sp < region.start || walk.sp >= region.end) return items;
+  const guesses = scanStack(kernel, walk.sp, region.end);
+  if (!guesses.length) return items;
+  return [
+    ...items,
+    {
+      kind: "marker",
+      text: "    bt: last resort, a scan of the rest of the stack: return addresses found there, not proven frames",
+    },
+    ...guesses,
+  ];
+}
+
+const MAX_GUESSES = 48;
+
+/** Words between `from` and `end` that point just after a call instruction in kernel text. */
+export function scanStack(kernel: Kernel, from: bigint, end: bigint): BtItem[] {
+  const out: BtItem[] = [];
+  for (let at = (from + 7n) & ~7n; at + 8n <= end && out.length < MAX_GUESSES; at += 8n) {
+    let v: bigint;
+    try {
+      v = kernel.readU64(at);
+    } catch (e) {
+      if (e instanceof KdxError) break;
+      throw e;
+    }
+    if (v < 0xffff800000000000n || !kernel.symbols.resolve(v) || !followsCall(kernel, v)) continue;
+    out.push({ kind: "frame", frameAddress: at, ip: v, guess: true });
+  }
+  return out;
+}
+
+/** Whether the bytes before `ip` end with a call: e8 rel32, or ff /2 in its register and memory forms. */
+function followsCall(kernel: Kernel, ip: bigint): boolean {
+  let b: Uint8Array;
+  try {
+    b = kernel.read(ip - 7n, 7);
+  } catch (e) {
+    if (e instanceof KdxError) return false;
+    throw e;
+  }
+  const callModrm = (m: number, mod: number) => (m & 0x38) === 0x10 && m >> 6 === mod;
+  return (
+    b[2] === 0xe8 || // call rel32
+    (b[5] === 0xff && callModrm(b[6], 3)) || // call *%reg
+    (b[4] === 0xff && callModrm(b[5], 1) && (b[5] & 7) !== 4) || // call *disp8(%reg)
+    (b[3] === 0xff && callModrm(b[4], 1) && (b[4] & 7) === 4) || // call *disp8(%reg,sib)
+    (b[1] === 0xff && (b[2] === 0x15 || (callModrm(b[2], 2) && (b[2] & 7) !== 4))) || // *disp32(%rip|%reg)
+    (b[0] === 0xff && callModrm(b[1], 2) && (b[1] & 7) === 4) // call *disp32(%reg,sib)
+  );
+}
+
+function walkOrc(
+  kernel: Kernel,
+  orc: OrcTables,
+  start: UnwindStart,
+  regions: StackRegion[],
+  walk: { sp: bigint },
 ): BtItem[] {
   const out: BtItem[] = [];
   const regionOf = (a: bigint) => regions.find((r) => a >= r.start && a < r.end);
@@ -118,6 +190,7 @@ export function unwind(
   let silent = false;
   try {
     for (let n = 0; n < MAX_FRAMES; n++) {
+      walk.sp = sp;
       const here = regionOf(frameAddress);
       if (region && here !== region) out.push({ kind: "marker", text: `--- <${region.name}> ---` });
       region = here;

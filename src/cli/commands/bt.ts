@@ -96,8 +96,9 @@ export function renderBt(kernel: Kernel, items: BtItem[], opts: { frames?: boole
       let s = kernel.symbols.resolve(it.ip);
       if (s?.offset === 0) s = kernel.symbols.resolve(it.ip - 1n) ?? s;
       const name = s ? s.name : "(unknown)";
+      // A guess from the last-resort scan is marked as the kernel marks unreliable entries: "? ".
       lines.push(
-        `${`#${n++}`.padStart(3)} [${hex16(it.frameAddress)}] ${name} at ${hex16(it.ip)}${s?.module ? ` [${s.module}]` : ""}`,
+        `${`#${n++}`.padStart(3)} [${hex16(it.frameAddress)}] ${it.guess ? "? " : ""}${name} at ${hex16(it.ip)}${s?.module ? ` [${s.module}]` : ""}`,
       );
       if (opts.frames) {
         const next = items.slice(k + 1).find((x) => x.kind === "frame" || x.kind === "regs");
@@ -159,6 +160,7 @@ function btJson(kernel: Kernel, r: PsRow, items: BtItem[]): object {
           function: s?.name,
           offset: s?.offset,
           module: s?.module,
+          reliable: !it.guess,
         };
       }
       if (it.kind === "regs")
