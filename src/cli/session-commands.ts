@@ -8,6 +8,7 @@ import { mod } from "./commands/mod.ts";
 import { p, px } from "./commands/print.ts";
 import { ps } from "./commands/ps.ts";
 import { rd } from "./commands/rd.ts";
+import { set } from "./commands/set.ts";
 import { struct, union, whatis } from "./commands/struct.ts";
 import { sym } from "./commands/sym.ts";
 import { sys } from "./commands/sys.ts";
@@ -15,7 +16,7 @@ import { task } from "./commands/task.ts";
 import type { SessionCommand } from "./session.ts";
 
 export const SESSION_COMMANDS: ReadonlyMap<string, SessionCommand> = new Map(
-  [sys, ps, bt, foreach, task, log, mod, kmem, sym, rd, dis, p, px, struct, union, whatis].map((c) => [
+  [sys, ps, bt, foreach, task, set, log, mod, kmem, sym, rd, dis, p, px, struct, union, whatis].map((c) => [
     c.name,
     c,
   ]),

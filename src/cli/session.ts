@@ -11,6 +11,8 @@ export interface Session {
   dump: Dump;
   kernel: Kernel;
   path: string;
+  /** The current task (crash's context), when `set` chose one; else the panic task. */
+  context?: bigint;
 }
 
 export interface SessionCommand {

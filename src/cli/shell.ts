@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { KdxError } from "../util/errors.ts";
+import { contextBlock, panicTask } from "./commands/set.ts";
 import { openKernel } from "./io/dump-input.ts";
 import { type Session, TextSink } from "./session.ts";
 import { SESSION_COMMANDS } from "./session-commands.ts";
@@ -115,6 +116,9 @@ export async function shell(path: string, opts: ShellOptions): Promise<number> {
     const interactive = process.stdin.isTTY === true;
     if (!opts.silent) {
       runLine(session, "sys", out, err);
+      // crash's banner ends with the context it starts in: the panic task.
+      const r = panicTask(session);
+      if (r) out.write(contextBlock(session, r, true));
       out.write("\n");
     }
     const rl = createInterface({

@@ -39,6 +39,16 @@ test("interactive: banner, tab completion, | grep, errors, q — on a real termi
   const [banner, completed, kmem, grep, frob] = screens.map((s: { text: string }) => plain(s.text));
   assert.match(banner, /PANIC: "Kernel panic - not syncing: sysrq triggered crash"/);
   assert.match(banner, /TASKS: 59/);
+  // The banner ends with the context crash starts in: the panic task, as crash's bt header names it.
+  const [, pid, task, cpu, comm] = /^PID: (\d+)\s+TASK: ([0-9a-f]+)\s+CPU: (\d+)\s+COMMAND: "(.*)"/.exec(
+    readFileSync(join(d.oracles, "crash-bt.txt"), "utf8"),
+  )!;
+  assert.ok(
+    banner.includes(
+      `         PID: ${pid}\n     COMMAND: "${comm}"\n        TASK: ${task}  [THREAD_INFO: ${task}]\n         CPU: ${cpu}\n       STATE: TASK_RUNNING (PANIC)\n`,
+    ),
+    banner,
+  );
   assert.match(completed, /kmem$/, "tab completed km to kmem");
   assert.match(kmem, /TOTAL MEM\s+79300\s+309\.8 MB/);
   assert.match(grep, />\s+105\s+1\s+0\s+ffff8eb6026f8000\s+RU\s+0\.3\s+2260\s+1576\s+sh/);
@@ -71,4 +81,21 @@ test("kdx System.map DUMP in either order, as crash takes vmlinux and vmcore; a 
   const elf = kdx(["-c", "ps", d.path, "/bin/sh"]);
   assert.equal(elf.status, 2);
   assert.match(elf.stderr, /\/bin\/sh: no \.symtab section \(a stripped vmlinux\?\)/);
+});
+
+test("set: the current context, which bt follows; set -p goes back to the panic task", () => {
+  const foreach = readFileSync(join(d.oracles, "crash-foreach-bt.txt"), "utf8").split(/\n(?=PID: )/);
+  const panicBt = readFileSync(join(d.oracles, "crash-bt.txt"), "utf8");
+  const header = (bt: string) => /^PID: (\d+)\s+TASK: ([0-9a-f]+)\s+CPU: (\d+)\s+COMMAND: "(.*)"/.exec(bt)!;
+  const context = (bt: string, state: string) => {
+    const [, pid, task, cpu, comm] = header(bt);
+    return `    PID: ${pid}\nCOMMAND: "${comm}"\n   TASK: ${task}  [THREAD_INFO: ${task}]\n    CPU: ${cpu}\n  STATE: ${state}\n`;
+  };
+  const init = `${foreach.find((b) => b.startsWith("PID: 1 "))!.trimEnd()}\n`;
+  const r = kdx(["-c", "set 1; bt; set -p; bt", d.path]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    context(init, "TASK_INTERRUPTIBLE") + init + context(panicBt, "TASK_RUNNING (PANIC)") + panicBt,
+  );
 });

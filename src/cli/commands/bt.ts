@@ -189,7 +189,8 @@ crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
   -a        the task on every CPU        -c CPU   the task on that CPU
   -f        each frame's stack words, between its return address and the next frame
 `,
-  run({ kernel, dump }, argv, out) {
+  run(session, argv, out) {
+    const { kernel, dump } = session;
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
@@ -207,8 +208,9 @@ crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
     else if (values.c !== undefined) hits = rows.filter((r) => r.active && String(r.cpu) === values.c);
     else if (positionals.length) hits = tasksMatching(rows, positionals[0]);
     else {
-      const cpu = panicCpu(kernel);
-      hits = rows.filter((r) => r.active && r.cpu === cpu);
+      // The current context: the task `set` chose, else the one that panicked.
+      const cur = session.context ?? rows.find((r) => r.active && r.cpu === panicCpu(kernel))?.task;
+      hits = rows.filter((r) => r.task === cur);
     }
     if (!hits.length)
       throw new KdxError(
