@@ -3,11 +3,12 @@
  * analysis queue that each whole dump goes through.
  */
 import { createHash } from "node:crypto";
-import { existsSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { AnalysisQueue } from "./analysis-queue.ts";
 import { type AuthorizedKey, loadAuthorizedKeys } from "./authorized-keys.ts";
+import { validName } from "./client-path.ts";
 import { CrashIndex, type DumpRow } from "./crash-index.ts";
 import { DumpStore, type FileRole, roleOf } from "./dump-store.ts";
 import { HttpFront, loadTokens, type Token } from "./http-server.ts";
@@ -94,10 +95,46 @@ export class CollectionServer {
     }
   }
 
+  /**
+   * Dump directories already in the data directory but not in the index (kdx pointed at an existing
+   * /var/crash, or a directory copied in): indexed as found on disk, their files taken as they are, and
+   * analysed. Files named as still being written stay incomplete.
+   */
+  private adoptExisting(): number {
+    let n = 0;
+    for (const e of readdirSync(this.o.dataDir, { withFileTypes: true })) {
+      if (!e.isDirectory() || !validName(e.name) || this.index.dump(e.name)) continue;
+      const row = this.index.claimDir(e.name, "disk", "found on disk", "-");
+      if (row === "taken") continue;
+      const dir = this.store.dirPath(e.name);
+      let vmcore: string | undefined;
+      let dmesg = false;
+      for (const f of readdirSync(dir, { withFileTypes: true })) {
+        if (!f.isFile() || !validName(f.name)) continue;
+        const whole = !f.name.includes("incomplete");
+        this.index.setFile(
+          row.id,
+          f.name,
+          whole ? "complete" : "incomplete",
+          statSync(join(dir, f.name)).size,
+        );
+        const role = whole ? roleOf(f.name) : "other";
+        if (role === "vmcore" && (!vmcore || f.name === "vmcore")) vmcore = f.name;
+        if (role === "dmesg") dmesg = true;
+      }
+      if (vmcore) this.index.setState(row.id, "queued", { upload: vmcore });
+      if (vmcore || dmesg) this.queue.enqueue(row.id);
+      n++;
+    }
+    return n;
+  }
+
   async start(): Promise<{ ssh: AddressInfo; http: AddressInfo }> {
     const o = this.o;
     const { cutOff, requeued } = this.index.recover();
     if (cutOff) o.log(`${cutOff} upload(s) were cut off by the last shutdown: marked incomplete`);
+    const adopted = this.adoptExisting();
+    if (adopted) o.log(`${adopted} dump directory(ies) already in ${o.dataDir} taken into the index`);
     let keys: AuthorizedKey[] = loadAuthorizedKeys(o.authorizedKeys);
     let tokens: Token[] = o.tokens ? loadTokens(o.tokens) : [];
     // Re-read the key and token files on SIGHUP, as sshd does.
