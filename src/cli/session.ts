@@ -5,7 +5,7 @@
 import type { Dump } from "../dump/physical-memory.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { UsageError } from "../util/errors.ts";
-import { openKernel } from "./io/dump-input.ts";
+import { openKernel, type VmlinuxFile } from "./io/dump-input.ts";
 
 export interface Session {
   dump: Dump;
@@ -13,6 +13,8 @@ export interface Session {
   path: string;
   /** The current task (crash's context), when `set` chose one; else the panic task. */
   context?: bigint;
+  /** A vmlinux given for symbols: its DWARF line tables serve `bt -l`. */
+  vmlinux?: VmlinuxFile;
 }
 
 export interface SessionCommand {
@@ -43,9 +45,9 @@ export async function runOnDump(
   const path = args.pop();
   if (!path || path.startsWith("-"))
     throw new UsageError(`kdx ${cmd.name} takes a DUMP as its last argument`);
-  const { dump, kernel } = openKernel(path, cmd.name, { systemMap, btf });
+  const { dump, kernel, vmlinux } = openKernel(path, cmd.name, { systemMap, btf });
   try {
-    cmd.run({ dump, kernel, path }, args, out);
+    cmd.run({ dump, kernel, path, vmlinux }, args, out);
     return 0;
   } finally {
     dump.close();

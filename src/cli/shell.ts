@@ -104,8 +104,8 @@ export interface ShellOptions {
 }
 
 export async function shell(path: string, opts: ShellOptions): Promise<number> {
-  const { dump, kernel } = openKernel(path, "shell", { systemMap: opts.systemMap, btf: opts.btf });
-  const session: Session = { dump, kernel, path };
+  const { dump, kernel, vmlinux } = openKernel(path, "shell", { systemMap: opts.systemMap, btf: opts.btf });
+  const session: Session = { dump, kernel, path, vmlinux };
   const out = process.stdout;
   const err = process.stderr;
   try {

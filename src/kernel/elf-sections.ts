@@ -10,6 +10,8 @@ import type { Symbol as KernelSymbol } from "./symbols/symbol-table.ts";
 export interface ElfSection {
   name: string;
   type: number;
+  /** sh_flags: SHF_ALLOC 0x2, SHF_EXECINSTR 0x4. */
+  flags: number;
   offset: number;
   size: number;
   link: number;
@@ -35,6 +37,7 @@ export function elfSections(src: ByteSource): ElfSection[] {
   const raw = Array.from({ length: shnum }, (_, i) => ({
     nameOff: u32(sh, i * 64),
     type: u32(sh, i * 64 + 4),
+    flags: Number(new DataView(sh.buffer, sh.byteOffset + i * 64 + 8, 8).getBigUint64(0, true) & 0xffffn),
     offset: u64n(sh, i * 64 + 24),
     size: u64n(sh, i * 64 + 32),
     link: u32(sh, i * 64 + 40),
@@ -74,13 +77,10 @@ export function elfSymbols(src: ByteSource): KernelSymbol[] {
     if (!name || (info & 0xf) === 4 || (info & 0xf) === 3) continue; // file and section symbols
     const global = info >> 4 !== 0;
     let letter = shndx === 0xfff1 ? "a" : (TYPE_LETTER[info & 0xf] ?? "d");
-    if (
-      letter === "d" &&
-      shndx < sections.length &&
-      sections[shndx] &&
-      (sections[shndx].name.startsWith(".text") || sections[shndx].name === ".init.text")
-    )
-      letter = "t";
+    // As nm: what is in executable code is text, whatever its symbol type (assembly labels such as
+    // entry_SYSCALL_64_after_hwframe have none).
+    const sec = shndx < sections.length ? sections[shndx] : undefined;
+    if ((letter === "d" || letter === "n") && sec && (sec.flags & 0x4) !== 0) letter = "t";
     if (letter === "d" && shndx < sections.length && sections[shndx]?.name.startsWith(".rodata"))
       letter = "r";
     out.push({ name, address: value, type: global ? letter.toUpperCase() : letter });

@@ -14,6 +14,7 @@ import type { Dump } from "../../dump/physical-memory.ts";
 import { prstatus } from "../../dump/prstatus.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
+import { type SourceLine, sourceLines } from "../io/source-lines.ts";
 import type { SessionCommand } from "../session.ts";
 import { taskHeader, tasksMatching } from "./task.ts";
 
@@ -86,7 +87,11 @@ function frameWords(kernel: Kernel, from: bigint, to: bigint): string[] {
   return lines;
 }
 
-export function renderBt(kernel: Kernel, items: BtItem[], opts: { frames?: boolean } = {}): string[] {
+export function renderBt(
+  kernel: Kernel,
+  items: BtItem[],
+  opts: { frames?: boolean; lines?: Map<bigint, SourceLine> } = {},
+): string[] {
   const lines: string[] = [];
   let n = 0;
   for (const [k, it] of items.entries()) {
@@ -100,6 +105,9 @@ export function renderBt(kernel: Kernel, items: BtItem[], opts: { frames?: boole
       lines.push(
         `${`#${n++}`.padStart(3)} [${hex16(it.frameAddress)}] ${it.guess ? "? " : ""}${name} at ${hex16(it.ip)}${s?.module ? ` [${s.module}]` : ""}`,
       );
+      // bt -l: the source line under the frame, as crash prints it.
+      const src = opts.lines?.get(it.ip - 1n) ?? opts.lines?.get(it.ip);
+      if (src) lines.push(`    ${src.file}: ${src.line}`);
       if (opts.frames) {
         const next = items.slice(k + 1).find((x) => x.kind === "frame" || x.kind === "regs");
         const end = next?.kind === "frame" ? next.frameAddress : next?.kind === "regs" ? next.at : undefined;
@@ -188,6 +196,8 @@ where crash starts it: machine_kexec (kdump) or panic on its stacks,
 crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
   -a        the task on every CPU        -c CPU   the task on that CPU
   -f        each frame's stack words, between its return address and the next frame
+  -l        each frame's source file and line (needs the vmlinux with debug info given
+            with the dump: kdx vmlinux DUMP, or --system-map vmlinux)
 `,
   run(session, argv, out) {
     const { kernel, dump } = session;
@@ -198,6 +208,7 @@ crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
         a: { type: "boolean", short: "a" },
         c: { type: "string", short: "c" },
         f: { type: "boolean", short: "f" },
+        l: { type: "boolean", short: "l" },
         json: { type: "boolean" },
       },
     });
@@ -224,9 +235,21 @@ crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
       );
       return;
     }
+    let lines: Map<bigint, SourceLine> | undefined;
+    if (values.l) {
+      if (!session.vmlinux)
+        throw new UsageError(
+          "bt -l needs the kernel's vmlinux with debug info, given with the dump (kdx vmlinux DUMP, or --system-map vmlinux)",
+        );
+      // A return address is looked up at the call before it.
+      const addrs = walks.flatMap(({ items }) =>
+        items.filter((x) => x.kind === "frame" && !x.guess).map((x) => (x as { ip: bigint }).ip - 1n),
+      );
+      lines = sourceLines(session.vmlinux, addrs);
+    }
     walks.forEach(({ r, items }, i) => {
       if (i) out.write("\n");
-      out.write(`${taskHeader(r)}\n${renderBt(kernel, items, { frames: values.f }).join("\n")}\n`);
+      out.write(`${taskHeader(r)}\n${renderBt(kernel, items, { frames: values.f, lines }).join("\n")}\n`);
     });
   },
 };

@@ -95,17 +95,31 @@ function symbolsFromFile(path: string): SymbolTable {
   }
 }
 
+/** A vmlinux given with the dump: its line tables for `bt -l`, and how far the dump's kernel moved from its link addresses. */
+export interface VmlinuxFile {
+  path: string;
+  delta: bigint;
+}
+
 export function openKernel(
   path: string,
   cmd: string,
   opts: KernelOptions = {},
-): { dump: Dump; kernel: Kernel } {
+): { dump: Dump; kernel: Kernel; vmlinux?: VmlinuxFile } {
   const dump = openDumpFile(path);
   reportWarnings(cmd, dump.info.warnings);
   try {
     const kernel = new Kernel(dump);
-    if (opts.systemMap)
-      kernel.useSymbols(matchToDump(symbolsFromFile(opts.systemMap), kernel, opts.systemMap));
+    let vmlinux: VmlinuxFile | undefined;
+    if (opts.systemMap) {
+      const table = symbolsFromFile(opts.systemMap);
+      const moved = matchToDump(table, kernel, opts.systemMap);
+      kernel.useSymbols(moved);
+      const link = table.lookup("_stext")?.address;
+      const run = moved.lookup("_stext")?.address;
+      if (isElfFile(opts.systemMap) && link !== undefined && run !== undefined)
+        vmlinux = { path: opts.systemMap, delta: run - link };
+    }
     if (opts.btf) {
       const src = new FileSource(opts.btf);
       try {
@@ -114,7 +128,7 @@ export function openKernel(
         src.close();
       }
     }
-    return { dump, kernel };
+    return { dump, kernel, vmlinux };
   } catch (e) {
     dump.close();
     throw e;
