@@ -88,6 +88,7 @@ const oopsOnly = process.argv.includes("--oops");
 const dumpsOnly = process.argv.includes("--dumps");
 const collectOnly = process.argv.includes("--collect");
 const serveOnly = process.argv.includes("--serve");
+const sessionOnly = process.argv.includes("--session");
 // bin/kdx runs the bundle only when it is fresh: build it so whole-command timings measure what users run.
 execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
 const dir = mkdtempSync(join(tmpdir(), "kdx-bench-"));
@@ -100,9 +101,13 @@ try {
     const { serveBench } = await import("./serve.ts");
     await serveBench(dir);
   }
-  const all = !dumpsOnly && !collectOnly && !serveOnly;
-  if (all) oopsBench(dir);
-  if (!oopsOnly && !collectOnly && !serveOnly) {
+  if (sessionOnly) {
+    const { sessionBench } = await import("./session.ts");
+    sessionBench();
+  }
+  const one = dumpsOnly || collectOnly || serveOnly || sessionOnly;
+  if (!one) oopsBench(dir);
+  if (!oopsOnly && !collectOnly && !serveOnly && !sessionOnly) {
     const { dumpBench } = await import("./dumps.ts");
     dumpBench(dir);
     const { sessionBench } = await import("./session.ts");

@@ -1,8 +1,8 @@
 /**
- * Issue 4's figure: open a dump and answer `sys` and `ps`, against crash doing the same. crash needs the
- * matching debug vmlinux (linux-image-6.1.0-56-cloud-amd64-dbg), which the package archive reachable here no
- * longer carries, so crash's side is the fixture's own recorded measurement (crash-open-time.txt, crash
- * 8.0.6 opening the same dump) — labelled as such — while kdx is measured now.
+ * Open a dump and answer `sys; ps`, and `bt -a`, against crash doing the same in this run: crash >= 8.0.4
+ * (bookworm's 8.0.2 cannot walk these kernels' task table; set CRASH=/path/to/crash, e.g. one built from
+ * trixie's source package) with the matching debug vmlinux (linux-image-6.1.0-56-cloud-amd64-dbg). Without
+ * them, crash's side is the fixture's recorded measurement (crash-open-time.txt), labelled as such.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -35,7 +35,53 @@ function recordedCrash(oracles: string): { seconds: number; maxRssKb: number } |
   };
 }
 
+const VMLINUX = "/usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64";
+
+/** A crash that can read these kernels: $CRASH, else crash on the PATH if it is 8.0.4 or newer. */
+function liveCrash(): string | undefined {
+  for (const c of [process.env.CRASH, "crash"].filter(Boolean) as string[]) {
+    const v = /crash (\d+)\.(\d+)\.(\d+)/.exec(
+      spawnSync(c, ["--version"], { encoding: "utf8" }).stdout ?? "",
+    );
+    if (v && Number(v[1]) * 10000 + Number(v[2]) * 100 + Number(v[3]) >= 80004) return c;
+  }
+  return undefined;
+}
+
+/** crash -s VMLINUX DUMP running CMDS then q, timed as a whole command (as kdx is). */
+function timeCrash(crash: string, dump: string, cmds: string): { seconds: number; maxRssKb: number } {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", crash, "-s", VMLINUX, dump], {
+    encoding: "utf8",
+    input: `${cmds}\nq\n`,
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  const [sec, rss] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
+  return { seconds: sec, maxRssKb: rss };
+}
+
 export function sessionBench(): void {
+  const crashBin = existsSync(VMLINUX) ? liveCrash() : undefined;
+  if (crashBin) {
+    console.log(
+      `\nopen + sys + ps, and open + bt -a: kdx -c CMDS DUMP against ${crashBin} -s vmlinux DUMP, best of 3 each`,
+    );
+    for (const d of fixtureDumps()) {
+      const best = (f: () => { seconds: number; maxRssKb: number }) =>
+        [f(), f(), f()].sort((a, b) => a.seconds - b.seconds)[0];
+      const kSys = best(() => timeV([KDX, "-c", "sys; ps", d.path]));
+      const kBt = best(() => timeV([KDX, "-c", "bt -a", d.path]));
+      const cSys = best(() => timeCrash(crashBin, d.path, "sys\nps"));
+      const cBt = best(() => timeCrash(crashBin, d.path, "bt -a"));
+      const r1 = kSys.seconds / cSys.seconds;
+      const r2 = kBt.seconds / cBt.seconds;
+      console.log(
+        `  ${d.id.padEnd(34)} sys+ps kdx ${kSys.seconds.toFixed(2)} s / crash ${cSys.seconds.toFixed(2)} s = ${r1.toFixed(3)}` +
+          `   bt -a kdx ${kBt.seconds.toFixed(2)} s / crash ${cBt.seconds.toFixed(2)} s = ${r2.toFixed(3)} (goal < 0.1: ${Math.max(r1, r2) < 0.1 ? "met" : "NOT met"})` +
+          `   RSS kdx ${(kBt.maxRssKb / 1024).toFixed(0)} MB, crash ${(cBt.maxRssKb / 1024).toFixed(0)} MB`,
+      );
+    }
+    return;
+  }
   console.log(
     "\nopen + sys + ps (and open + bt -a): kdx -c CMDS DUMP (best of 3, now) vs crash -s vmlinux DUMP opening (recorded)",
   );
