@@ -254,6 +254,8 @@ export class DumpStore {
       );
     if (this.freeBytes() - n < this.opts.minFreeBytes)
       throw new Refused(`the collection server's disk is at its free-space floor; ${what} was stopped`);
+    // Between two statfs calls, count what is being written against the free space last seen.
+    this.lastFree -= n;
     this.inflight.set(client.id, (this.inflight.get(client.id) ?? 0) + n);
   }
 
