@@ -106,7 +106,7 @@ export function renderBt(
         `${`#${n++}`.padStart(3)} [${hex16(it.frameAddress)}] ${it.guess ? "? " : ""}${name} at ${hex16(it.ip)}${s?.module ? ` [${s.module}]` : ""}`,
       );
       // bt -l: the source line under the frame, as crash prints it.
-      const src = opts.lines?.get(it.ip - 1n) ?? opts.lines?.get(it.ip);
+      const src = opts.lines?.get(it.ip);
       if (src) lines.push(`    ${src.file}: ${src.line}`);
       if (opts.frames) {
         const next = items.slice(k + 1).find((x) => x.kind === "frame" || x.kind === "regs");
@@ -241,9 +241,10 @@ crash_nmi_callback on its NMI stack, else its CPU's recorded registers.
         throw new UsageError(
           "bt -l needs the kernel's vmlinux with debug info, given with the dump (kdx vmlinux DUMP, or --system-map vmlinux)",
         );
-      // A return address is looked up at the call before it.
+      // As crash does: the line of the address itself (for a return address, the innermost inlined line
+      // there), not of the call before it.
       const addrs = walks.flatMap(({ items }) =>
-        items.filter((x) => x.kind === "frame" && !x.guess).map((x) => (x as { ip: bigint }).ip - 1n),
+        items.filter((x) => x.kind === "frame" && !x.guess).map((x) => (x as { ip: bigint }).ip),
       );
       lines = sourceLines(session.vmlinux, addrs);
     }

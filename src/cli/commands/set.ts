@@ -39,7 +39,7 @@ export function contextBlock(session: Session, r: PsRow, banner: boolean): strin
   const width = banner ? 12 : 7;
   const line = (k: string, v: string) => `${k.padStart(width)}: ${v}\n`;
   const panic = panicTask(session);
-  const how = r.active ? (panic?.task === r.task ? " (PANIC)" : " (ACTIVE)") : "";
+  const how = r.active ? (panic?.task === r.task ? "(PANIC)" : "(ACTIVE)") : "";
   const task = r.task.toString(16).padStart(16, "0");
   return (
     line("PID", String(r.pid)) +
@@ -47,7 +47,8 @@ export function contextBlock(session: Session, r: PsRow, banner: boolean): strin
     // Since Linux 4.9 (THREAD_INFO_IN_TASK) thread_info is the start of task_struct.
     line("TASK", `${task}  [THREAD_INFO: ${task}]`) +
     line("CPU", String(r.cpu)) +
-    line("STATE", `${STATE_NAMES[r.st] ?? r.st}${how}`)
+    // crash prints the state, a space, then (PANIC) or (ACTIVE) for a task on a CPU.
+    line("STATE", `${STATE_NAMES[r.st] ?? r.st} ${how}`)
   );
 }
 
