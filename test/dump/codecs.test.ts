@@ -1,11 +1,13 @@
 /**
  * Page decompressors on real pages: every LZO page of the kdump capture decodes to a whole page, and a
  * damaged page fails with the codec's error, never a wrong-sized page or a runaway loop. Snappy and zstd
- * round-trip the same real pages (no fixture dump uses snappy: kdx collect's tests write one).
+ * round-trip the same real pages (no fixture dump uses snappy: kdx collect's tests write one). The native
+ * LZO and zstd decoders Node uses agree with the pure ones and never write past a page.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compress as snappyCompress } from "snappyjs";
+import { compress as zstdCompress } from "zstd-napi";
 import { LzoError, lzo1xDecompress } from "../../src/dump/codecs/lzo1x.ts";
 import { nodeCodecs } from "../../src/platform/node/codecs.ts";
 import { FileSource } from "../../src/platform/node/file-source.ts";
@@ -74,4 +76,36 @@ test("snappy and zstd decode real pages; a short or long result is an error", ()
   }
   assert.throws(() => nodeCodecs.zstd(new Uint8Array([1, 2, 3, 4]), 4096));
   assert.throws(() => nodeCodecs.zlib(new Uint8Array([1, 2, 3, 4]), 4096));
+});
+
+test("the native decoders (miniLZO, libzstd) agree with the pure ones, and stay inside the page", () => {
+  // miniLZO's lzo1x_decompress_safe gives the same pages as the hand-written decoder...
+  const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+  for (const p of pages) assert.ok(same(nodeCodecs.lzo(p, 4096), lzo1xDecompress(p, 4096)));
+  // ...and on damaged input either a whole page or an error, never another size.
+  let seed = 777;
+  const rand = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  let failed = 0;
+  for (const p of pages.slice(0, 100)) {
+    for (let k = 0; k < 10; k++) {
+      const bad = Uint8Array.from(p);
+      for (let m = 0; m < 1 + Math.floor(rand() * 4); m++)
+        bad[Math.floor(rand() * bad.length)] = Math.floor(rand() * 256);
+      try {
+        assert.equal(nodeCodecs.lzo(bad, 4096).length, 4096);
+      } catch (e) {
+        assert.ok(e instanceof Error && /lzo/.test(e.message), String(e));
+        failed++;
+      }
+    }
+  }
+  assert.ok(failed > 100, `${failed} damaged pages rejected`);
+  // libzstd decodes what libzstd wrote; a frame holding more than a page is refused, not grown into.
+  const plain = pages.slice(0, 20).map((p) => lzo1xDecompress(p, 4096));
+  for (const p of plain) assert.ok(same(nodeCodecs.zstd(zstdCompress(p), 4096), p));
+  const two = zstdCompress(new Uint8Array(8192).fill(7));
+  assert.throws(() => nodeCodecs.zstd(two, 4096), /zstd|Destination/i);
 });

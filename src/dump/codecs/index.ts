@@ -1,6 +1,7 @@
 /**
  * Page decompressors by name. zlib comes from the platform (Node's native zlib; a pure one in a browser);
- * the others are pure JavaScript so the dump layer runs anywhere.
+ * the others are pure JavaScript so the dump layer runs anywhere, and a platform may replace them with
+ * native ones (Node: libzstd, miniLZO).
  */
 import { decompress as zstdDecompress } from "fzstd";
 import { uncompress as snappyUncompress } from "snappyjs";
@@ -18,12 +19,14 @@ function exact(name: string, out: Uint8Array, size: number): Uint8Array {
   return out;
 }
 
-export function makeCodecs(zlib: Decompress): Codecs {
+/** The pure decompressors, with the platform's zlib and any faster native ones it has. */
+export function makeCodecs(zlib: Decompress, native: Partial<Codecs> = {}): Codecs {
   return {
     zlib,
     lzo: lzo1xDecompress,
     snappy: (src, size) => exact("snappy", snappyUncompress(src, size), size),
     zstd: (src, size) => exact("zstd", zstdDecompress(src, new Uint8Array(size)), size),
+    ...native,
   };
 }
 
