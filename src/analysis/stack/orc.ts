@@ -33,8 +33,9 @@ export interface OrcEntry {
 }
 
 interface Table {
-  /** Absolute instruction addresses, ascending. */
-  ips: BigUint64Array;
+  /** The instruction addresses, ascending, as plain numbers relative to `base` (no BigInt per entry). */
+  base: bigint;
+  offs: Float64Array;
   entries: Uint8Array;
   start: bigint;
   end: bigint;
@@ -100,10 +101,16 @@ export class OrcTables {
       throw new KdxError(`ORC table of ${count} entries is implausible`);
     const raw = this.kernel.read(ipVa, count * 4);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const ips = new BigUint64Array(count);
-    for (let i = 0; i < count; i++)
-      ips[i] = BigInt.asUintN(64, ipVa + BigInt(i * 4) + BigInt(dv.getInt32(i * 4, true)));
-    return { ips, entries: this.kernel.read(orcVa, count * 6), start: ips[0], end: ips[count - 1] };
+    // Each entry is 32-bit self-relative: its address is ipVa + 4i + the value.
+    const offs = new Float64Array(count);
+    for (let i = 0; i < count; i++) offs[i] = i * 4 + dv.getInt32(i * 4, true);
+    return {
+      base: ipVa,
+      offs,
+      entries: this.kernel.read(orcVa, count * 6),
+      start: ipVa + BigInt(offs[0]),
+      end: ipVa + BigInt(offs[count - 1]),
+    };
   }
 
   private loadModules(): void {
@@ -136,12 +143,13 @@ export class OrcTables {
   find(ip: bigint): OrcEntry | undefined {
     for (const t of this.tables) {
       if (ip < t.start || ip > t.end + 0x10000n) continue;
+      const at = Number(ip - t.base);
       let lo = 0;
-      let hi = t.ips.length - 1;
+      let hi = t.offs.length - 1;
       let idx = -1;
       while (lo <= hi) {
         const mid = (lo + hi) >> 1;
-        if (t.ips[mid] <= ip) {
+        if (t.offs[mid] <= at) {
           idx = mid;
           lo = mid + 1;
         } else hi = mid - 1;
