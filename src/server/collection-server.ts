@@ -3,9 +3,10 @@
  * analysis queue that each whole dump goes through.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, renameSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { KdxError } from "../util/errors.ts";
 import { AnalysisQueue } from "./analysis-queue.ts";
 import { type AuthorizedKey, loadAuthorizedKeys } from "./authorized-keys.ts";
 import { validName } from "./client-path.ts";
@@ -50,6 +51,13 @@ export class CollectionServer {
 
   constructor(private readonly o: ServeOptions) {
     const state = join(o.dataDir, ".kdx");
+    try {
+      // One level at a time: the data directory's parent must exist (a recursive mkdir can spin on /proc).
+      for (const d of [o.dataDir, state]) if (!existsSync(d)) mkdirSync(d, { mode: 0o700 });
+      accessSync(o.dataDir, constants.W_OK);
+    } catch (e) {
+      throw new KdxError(`cannot use ${o.dataDir} as the data directory: ${(e as Error).message}`);
+    }
     const host = loadOrCreateHostKey(state);
     this.hostKeyPublic = host.public;
     this.hostKeyFingerprint = `SHA256:${createHash("sha256")
@@ -149,8 +157,16 @@ export class CollectionServer {
     });
     this.ssh = new SshTarget({ hostKey: this.hostKey, keys: () => keys, store: this.store, log: o.log });
     this.http = new HttpFront(this.store, this.index, () => tokens, o.log);
-    const ssh = await this.ssh.listen(o.sshPort, o.listen);
-    const http = await this.http.listen(o.httpPort, o.listen);
+    let ssh: AddressInfo;
+    let http: AddressInfo;
+    try {
+      ssh = await this.ssh.listen(o.sshPort, o.listen);
+      http = await this.http.listen(o.httpPort, o.listen);
+    } catch (e) {
+      // Leave nothing listening or running behind a failed start.
+      await this.close();
+      throw e;
+    }
     for (const r of requeued) this.queue.enqueue(r.id);
     return { ssh, http };
   }

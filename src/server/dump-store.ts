@@ -71,9 +71,7 @@ export class DumpStore {
      * it says the file's role; HTTP uploads are named by whoever sends them, so their content decides.
      */
     private readonly onFinal: (dump: DumpRow, name: string, named: boolean) => void,
-  ) {
-    mkdirSync(opts.dataDir, { recursive: true });
-  }
+  ) {}
 
   resolve(path: string): ClientPath {
     try {

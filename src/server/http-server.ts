@@ -84,7 +84,13 @@ export class HttpFront {
 
   listen(port: number, host: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
+      this.server.once("error", (e: NodeJS.ErrnoException) =>
+        reject(
+          new KdxError(
+            `cannot listen for HTTP on ${host}:${port}: ${e.code === "EADDRINUSE" ? "the port is in use" : e.code === "EACCES" ? "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : e.message}`,
+          ),
+        ),
+      );
       this.server.listen(port, host, () => resolve(this.server.address() as AddressInfo));
     });
   }

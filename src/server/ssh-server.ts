@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import ssh2, { type Connection, type ServerChannel } from "ssh2";
+import { KdxError } from "../util/errors.ts";
 import { type AuthorizedKey, addressAllowed } from "./authorized-keys.ts";
 import { type ClientId, type DumpStore, Refused } from "./dump-store.ts";
 import { CommandRefused, parseRemoteCommand, type RemoteCommand } from "./remote-command.ts";
@@ -47,7 +48,13 @@ export class SshTarget {
 
   listen(port: number, host: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
+      this.server.once("error", (e: NodeJS.ErrnoException) =>
+        reject(
+          new KdxError(
+            `cannot listen for SSH on ${host}:${port}: ${e.code === "EADDRINUSE" ? "the port is in use" : e.code === "EACCES" ? "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : e.message}`,
+          ),
+        ),
+      );
       this.server.listen(port, host, () => resolve(this.server.address() as AddressInfo));
     });
   }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { addressAllowed, parseAuthorizedKeys } from "../../src/server/authorized-keys.ts";
@@ -12,7 +12,7 @@ import { PathRefused, resolveClientPath } from "../../src/server/client-path.ts"
 import { hostOfDir } from "../../src/server/crash-index.ts";
 import { roleOf } from "../../src/server/dump-store.ts";
 import { CommandRefused, parseRemoteCommand } from "../../src/server/remote-command.ts";
-import { tempDir } from "../helpers.ts";
+import { KDX, tempDir } from "../helpers.ts";
 
 test("the command lines stock kdump clients send are understood", () => {
   const D = "/var/crash/192.168.122.5-2026-11-25-03:13:13";
@@ -150,4 +150,38 @@ test("authorized_keys: options, comments, fingerprints as ssh-keygen prints them
   assert.equal(addressAllowed(keys[1], "10.6.6.6"), false);
   assert.equal(addressAllowed(keys[1], "192.0.2.1"), false);
   assert.throws(() => parseAuthorizedKeys("ssh-ed25519\n"), /not a public key line/);
+});
+
+test("kdx serve that cannot start says why in one line and exits, leaving nothing running", async () => {
+  const { createServer } = await import("node:net");
+  const busy = createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => busy.once("listening", r));
+  const port = (busy.address() as { port: number }).port;
+  const keys = join(tempDir(), "authorized_keys");
+  writeFileSync(keys, "");
+  const run = (args: string[]) =>
+    spawnSync(KDX, ["serve", "--authorized-keys", keys, "--ssh-port", "0", ...args], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+  try {
+    const inUse = run(["--data", join(tempDir(), "d"), "--http-port", String(port)]);
+    assert.equal(inUse.status, 2, inUse.stderr);
+    assert.equal(inUse.stderr, `kdx: cannot listen for HTTP on 127.0.0.1:${port}: the port is in use\n`);
+    const noDir = run(["--data", "/proc/kdx-nowhere", "--http-port", "0"]);
+    assert.equal(noDir.status, 2);
+    assert.match(noDir.stderr, /^kdx: cannot use \/proc\/kdx-nowhere as the data directory: ENOENT/);
+    const noKeys = run([
+      "--data",
+      join(tempDir(), "d"),
+      "--http-port",
+      "0",
+      "--authorized-keys",
+      "/nonexistent",
+    ]);
+    assert.equal(noKeys.status, 2);
+    assert.match(noKeys.stderr, /cannot read the authorized-keys file \/nonexistent/);
+  } finally {
+    busy.close();
+  }
 });
