@@ -10,16 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { unxz } from "../dump-fixtures.ts";
 import { fixture, kdx, tempDir } from "../helpers.ts";
-import {
-  api,
-  type CrashRow,
-  clientScript,
-  makeKey,
-  publicKey,
-  type Served,
-  settled,
-  startServe,
-} from "./serve-harness.ts";
+import { api, clientScript, makeKey, publicKey, type Served, settled, startServe } from "./serve-harness.ts";
 
 const KDUMP_DIR = fixture("vmcore/6.1-kdump/var/crash/127.0.0.1-2026-11-25-03:13:13");
 const KDUMP_ELF = unxz(join(KDUMP_DIR, "vmcore.elf.xz"));

@@ -50,7 +50,7 @@ export class OrcTables {
   constructor(private readonly kernel: Kernel) {
     const btf = kernel.btf;
     const e = btf.find("orc_entry", "struct");
-    if (!e || e.size !== 6)
+    if (e?.size !== 6)
       throw new KdxError("the kernel's BTF has no 6-byte struct orc_entry: not an ORC kernel");
     const bits = new Map(e.members!.map((m) => [m.name, m]));
     const field = (name: string) => {
