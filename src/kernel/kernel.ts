@@ -93,11 +93,19 @@ export class Kernel {
 
   /** A named type from the kernel's BTF, else from a module's: with the BTF it belongs to. */
   findType(name: string, kinds: BtfKind[]): { btf: Btf; type: BtfType } | undefined {
-    for (const btf of [this.btf, ...this.moduleBtfs]) {
+    const inBtf = (btf: Btf) => {
       for (const kind of kinds) {
         const type = btf.find(name, kind);
         if (type && type.kind !== "fwd") return { btf, type };
       }
+      return undefined;
+    };
+    // Modules' BTF is read only for a type the kernel's own does not have.
+    const hit = inBtf(this.btf);
+    if (hit) return hit;
+    for (const btf of this.moduleBtfs) {
+      const found = inBtf(btf);
+      if (found) return found;
     }
     return undefined;
   }

@@ -22,7 +22,14 @@ export interface Resolved {
 const KERNEL_HALF = 0xffff800000000000n;
 
 /** Symbol types that name code: where return addresses and RIPs land. */
-const TEXT = /^[TtWw]$/;
+const isText = (type: string) => type === "T" || type === "t" || type === "W" || type === "w";
+
+const byAddress = (a: Symbol, b: Symbol) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0);
+
+function isSorted(symbols: Symbol[]): boolean {
+  for (let i = 1; i < symbols.length; i++) if (symbols[i - 1].address > symbols[i].address) return false;
+  return true;
+}
 
 export class SymbolTable {
   private readonly sorted: Symbol[];
@@ -33,9 +40,8 @@ export class SymbolTable {
     /** Where the table came from, for messages and the `sys` banner. */
     readonly source: string,
   ) {
-    this.sorted = symbols
-      .slice()
-      .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    // kallsyms and System.map come sorted already: the check is far cheaper than a sort of BigInts.
+    this.sorted = isSorted(symbols) ? symbols.slice() : symbols.slice().sort(byAddress);
     for (const s of this.sorted) if (!this.byName.has(s.name)) this.byName.set(s.name, s);
   }
 
@@ -70,7 +76,16 @@ export class SymbolTable {
 
   /** This table with more symbols (a module's), keeping its source. */
   with(more: Symbol[]): SymbolTable {
-    return new SymbolTable([...this.sorted, ...more], this.source);
+    // Merged in order (the sort is stable, so equal addresses keep this table's symbols first).
+    const add = isSorted(more) ? more : more.slice().sort(byAddress);
+    const merged: Symbol[] = [];
+    let i = 0;
+    for (const s of add) {
+      while (i < this.sorted.length && this.sorted[i].address <= s.address) merged.push(this.sorted[i++]);
+      merged.push(s);
+    }
+    while (i < this.sorted.length) merged.push(this.sorted[i++]);
+    return new SymbolTable(merged, this.source);
   }
 
   lookup(name: string): Symbol | undefined {
@@ -107,7 +122,7 @@ export class SymbolTable {
   resolve(addr: bigint): Resolved | undefined {
     const a = this.sorted;
     let idx = this.floor(addr);
-    while (idx >= 0 && !TEXT.test(a[idx].type)) idx--;
+    while (idx >= 0 && !isText(a[idx].type)) idx--;
     if (idx < 0) return undefined;
     const sym = a[idx];
     let next = idx + 1;

@@ -59,8 +59,32 @@ export class BtfError extends KdxError {
 
 const MAGIC = 0xeb9f;
 
+/** Bytes a record of each kind carries after its 12-byte header, by its vlen. */
+const EXTRA: Partial<Record<BtfKind, (vlen: number) => number>> = {
+  int: () => 4,
+  array: () => 12,
+  struct: (n) => 12 * n,
+  union: (n) => 12 * n,
+  enum: (n) => 8 * n,
+  enum64: (n) => 12 * n,
+  func_proto: (n) => 8 * n,
+  var: () => 4,
+  datasec: (n) => 12 * n,
+  decl_tag: () => 4,
+};
+
 export class Btf {
-  private readonly types: BtfType[] = [{ id: 0, kind: "void", name: "void" }];
+  /**
+   * This BTF's own types, decoded when first asked for: a kernel has a hundred thousand, a command needs a
+   * few hundred. A split BTF's ids continue from its base's `count`.
+   */
+  private readonly decoded: (BtfType | undefined)[] = [];
+  /** Where each own type's record starts in `data`, and its name. */
+  private readonly offsets: number[] = [];
+  private readonly names: string[] = [];
+  private readonly firstId: number;
+  private readonly base?: Btf;
+  private readonly dv: DataView;
   private readonly strLen: number;
   private readonly byName = new Map<string, number[]>();
 
@@ -73,12 +97,14 @@ export class Btf {
    * types are visible here too.
    */
   constructor(data: Uint8Array, source: string, base?: Btf) {
-    if (base) {
-      this.types = [...base.types];
-      for (const [k, v] of base.byName) this.byName.set(k, [...v]);
-    }
+    // A split BTF looks its base up rather than copying it: each module would otherwise copy the kernel's
+    // hundred thousand types and names.
+    this.base = base;
+    this.firstId = base ? base.count : 0;
+    this.source = source;
     if (data.length < 24) throw new BtfError(`${source}: ${data.length} bytes is too short for BTF`);
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.dv = dv;
     if (dv.getUint16(0, true) !== MAGIC) throw new BtfError(`${source}: no BTF magic 0xeb9f`);
     const hdrLen = dv.getUint32(4, true);
     const typeOff = hdrLen + dv.getUint32(8, true);
@@ -89,136 +115,167 @@ export class Btf {
       throw new BtfError(`${source}: BTF sections run past its ${data.length} bytes`);
     const decoder = new TextDecoder();
     const strBase = base ? base.strBase + base.strLen : 0;
+    // Names are C identifiers: when the whole section is ASCII, decode it once and slice it (byte offsets
+    // are then character offsets); otherwise decode each name on its own.
+    const section = data.subarray(strOff, strOff + strLen);
+    let isAscii = true;
+    for (let i = 0; i < section.length && isAscii; i++) isAscii = section[i] < 0x80;
+    const ascii = isAscii ? decoder.decode(section) : undefined;
     const local = (off: number): string => {
       if (off >= strLen) throw new BtfError(`${source}: string offset ${off} outside the string section`);
+      if (ascii !== undefined) {
+        const nul = ascii.indexOf("\0", off);
+        return ascii.slice(off, nul === -1 ? strLen : nul);
+      }
       let end = strOff + off;
       while (end < strOff + strLen && data[end] !== 0) end++;
       return decoder.decode(data.subarray(strOff + off, end));
     };
-    const str = (off: number): string => (base && off < strBase ? base.strings(off) : local(off - strBase));
     this.strBase = strBase;
     this.strLen = strLen;
-    this.strings = str;
+    this.strings = (off: number): string =>
+      base && off < strBase ? base.strings(off) : local(off - strBase);
+    if (!base) {
+      this.offsets.push(-1);
+      this.names.push("void");
+      this.decoded.push({ id: 0, kind: "void", name: "void" });
+    }
+    // One pass over the records: where each is, its kind and name (checked), and the name index.
     let p = typeOff;
     const end = typeOff + typeLen;
-    const u32 = (at: number) => {
-      if (at + 4 > end) throw new BtfError(`${source}: type ${this.types.length} runs past the type section`);
-      return dv.getUint32(at, true);
-    };
     while (p < end) {
-      const id = this.types.length;
-      const info = u32(p + 4);
+      const id = this.count;
+      if (p + 12 > end) throw new BtfError(`${source}: type ${id} runs past the type section`);
+      const info = dv.getUint32(p + 4, true);
       const kindNo = (info >>> 24) & 0x1f;
       const kind = BTF_KINDS[kindNo];
       if (!kind || kindNo === 0) throw new BtfError(`${source}: type ${id} has unknown kind ${kindNo}`);
-      const vlen = info & 0xffff;
-      const kindFlag = info >>> 31 === 1;
-      const t: BtfType = { id, kind, name: str(u32(p)) };
-      const sizeOrType = u32(p + 8);
-      p += 12;
-      switch (kind) {
-        case "int": {
-          const e = u32(p);
-          p += 4;
-          t.size = sizeOrType;
-          const enc = (e >>> 24) & 0xf;
-          t.int = {
-            signed: (enc & 1) !== 0,
-            char: (enc & 2) !== 0,
-            bool: (enc & 4) !== 0,
-            bitOffset: (e >>> 16) & 0xff,
-            bits: e & 0xff,
-          };
-          break;
-        }
-        case "array":
-          t.array = { type: u32(p), indexType: u32(p + 4), length: u32(p + 8) };
-          p += 12;
-          break;
-        case "struct":
-        case "union":
-          t.size = sizeOrType;
-          t.members = [];
-          for (let i = 0; i < vlen; i++, p += 12) {
-            const off = u32(p + 8);
-            t.members.push({
-              name: str(u32(p)),
-              type: u32(p + 4),
-              bitOffset: kindFlag ? off & 0xffffff : off,
-              bitSize: kindFlag ? off >>> 24 : 0,
-            });
-          }
-          break;
-        case "enum":
-          t.size = sizeOrType;
-          t.enumerators = [];
-          for (let i = 0; i < vlen; i++, p += 8) {
-            const v = u32(p + 4);
-            t.enumerators.push({ name: str(u32(p)), value: BigInt(kindFlag ? v : v | 0) });
-          }
-          break;
-        case "enum64":
-          t.size = sizeOrType;
-          t.enumerators = [];
-          for (let i = 0; i < vlen; i++, p += 12) {
-            const v = (BigInt(u32(p + 8)) << 32n) | BigInt(u32(p + 4));
-            t.enumerators.push({ name: str(u32(p)), value: kindFlag ? v : BigInt.asIntN(64, v) });
-          }
-          break;
-        case "func_proto":
-          t.type = sizeOrType;
-          t.params = [];
-          for (let i = 0; i < vlen; i++, p += 8) t.params.push({ name: str(u32(p)), type: u32(p + 4) });
-          break;
-        case "var":
-          t.type = sizeOrType;
-          p += 4;
-          break;
-        case "datasec":
-          t.size = sizeOrType;
-          p += 12 * vlen;
-          break;
-        case "decl_tag":
-          t.type = sizeOrType;
-          p += 4;
-          break;
-        case "float":
-          t.size = sizeOrType;
-          break;
-        default:
-          // ptr, fwd, typedef, volatile, const, restrict, func, type_tag: a reference and nothing more.
-          t.type = sizeOrType;
-      }
-      this.types.push(t);
-      if (t.name) {
-        const ids = this.byName.get(t.name);
+      const name = this.strings(dv.getUint32(p, true));
+      const length = 12 + (EXTRA[kind]?.(info & 0xffff) ?? 0);
+      if (p + length > end) throw new BtfError(`${source}: type ${id} runs past the type section`);
+      this.offsets.push(p);
+      this.names.push(name);
+      if (name) {
+        const ids = this.byName.get(name);
         if (ids) ids.push(id);
-        else this.byName.set(t.name, [id]);
+        else this.byName.set(name, [id]);
       }
+      p += length;
     }
-    if (this.types.length < 2) throw new BtfError(`${source}: BTF with no types`);
-    this.source = source;
+    if (this.count < 2) throw new BtfError(`${source}: BTF with no types`);
+  }
+
+  /** The record of an own type, decoded. */
+  private decode(id: number): BtfType {
+    const dv = this.dv;
+    let p = this.offsets[id - this.firstId];
+    const u32 = (at: number) => dv.getUint32(at, true);
+    const str = this.strings;
+    const info = u32(p + 4);
+    const kind = BTF_KINDS[(info >>> 24) & 0x1f];
+    const vlen = info & 0xffff;
+    const kindFlag = info >>> 31 === 1;
+    const t: BtfType = { id, kind, name: this.names[id - this.firstId] };
+    const sizeOrType = u32(p + 8);
+    p += 12;
+    switch (kind) {
+      case "int": {
+        const e = u32(p);
+        t.size = sizeOrType;
+        const enc = (e >>> 24) & 0xf;
+        t.int = {
+          signed: (enc & 1) !== 0,
+          char: (enc & 2) !== 0,
+          bool: (enc & 4) !== 0,
+          bitOffset: (e >>> 16) & 0xff,
+          bits: e & 0xff,
+        };
+        break;
+      }
+      case "array":
+        t.array = { type: u32(p), indexType: u32(p + 4), length: u32(p + 8) };
+        break;
+      case "struct":
+      case "union":
+        t.size = sizeOrType;
+        t.members = [];
+        for (let i = 0; i < vlen; i++, p += 12) {
+          const off = u32(p + 8);
+          t.members.push({
+            name: str(u32(p)),
+            type: u32(p + 4),
+            bitOffset: kindFlag ? off & 0xffffff : off,
+            bitSize: kindFlag ? off >>> 24 : 0,
+          });
+        }
+        break;
+      case "enum":
+        t.size = sizeOrType;
+        t.enumerators = [];
+        for (let i = 0; i < vlen; i++, p += 8) {
+          const v = u32(p + 4);
+          t.enumerators.push({ name: str(u32(p)), value: BigInt(kindFlag ? v : v | 0) });
+        }
+        break;
+      case "enum64":
+        t.size = sizeOrType;
+        t.enumerators = [];
+        for (let i = 0; i < vlen; i++, p += 12) {
+          const v = (BigInt(u32(p + 8)) << 32n) | BigInt(u32(p + 4));
+          t.enumerators.push({ name: str(u32(p)), value: kindFlag ? v : BigInt.asIntN(64, v) });
+        }
+        break;
+      case "func_proto":
+        t.type = sizeOrType;
+        t.params = [];
+        for (let i = 0; i < vlen; i++, p += 8) t.params.push({ name: str(u32(p)), type: u32(p + 4) });
+        break;
+      case "datasec":
+      case "float":
+        t.size = sizeOrType;
+        break;
+      default:
+        // ptr, fwd, typedef, volatile, const, restrict, func, var, decl_tag, type_tag: a reference.
+        t.type = sizeOrType;
+    }
+    return t;
   }
 
   readonly source: string;
 
   get count(): number {
-    return this.types.length;
+    return this.firstId + this.offsets.length;
   }
 
   type(id: number): BtfType {
-    const t = this.types[id];
-    if (!t) throw new BtfError(`no BTF type ${id}`);
+    if (id < this.firstId) {
+      if (!this.base || id < 0) throw new BtfError(`no BTF type ${id}`);
+      return this.base.type(id);
+    }
+    const own = id - this.firstId;
+    if (!(own < this.offsets.length)) throw new BtfError(`no BTF type ${id}`);
+    let t = this.decoded[own];
+    if (!t) {
+      t = this.decode(id);
+      this.decoded[own] = t;
+    }
     return t;
+  }
+
+  /** The ids named `name`, the base's first. */
+  private idsNamed(name: string): number[] | undefined {
+    const own = this.byName.get(name);
+    const inBase = this.base?.idsNamed(name);
+    return inBase && own ? [...inBase, ...own] : (inBase ?? own);
   }
 
   /** A named type, preferring a complete definition (a struct over its forward declaration). */
   find(name: string, kind?: BtfKind): BtfType | undefined {
-    const ids = this.byName.get(name);
+    const ids = this.idsNamed(name);
     if (!ids) return undefined;
     let best: BtfType | undefined;
     for (const id of ids) {
-      const t = this.types[id];
+      const t = this.type(id);
       if (kind && t.kind !== kind) continue;
       if (t.kind === "fwd" && best) continue;
       if (!best || best.kind === "fwd") best = t;
