@@ -22,6 +22,7 @@ const SYM = /([A-Za-z_.$][\w.$]*)\+0x([0-9a-f]+)\/0x([0-9a-f]+)(?: \[([\w-]+)(?:
 const RIP_LINE = /^(?:RIP|IP|EIP): (?:([0-9a-f]{4}):)?(.*)$/;
 const FRAME =
   /^\s*(?:\[<([0-9a-f]+)>\]\s*)?(\? )?(?:\[<([0-9a-f]+)>\]\s*)?(?:([A-Za-z_.$][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[[\w-]+(?: [0-9a-f]+)?\])?)|(0x[0-9a-f]{6,16}))\s*$/;
+const CALL_TRACE = /^\s*Call [Tt]race:/;
 const MARKER = /^\s*<\/?(TASK|IRQ|NMI|SOFTIRQ|EOI|#[A-Z]{2})>\s*$/;
 const REGISTER_LINE =
   /^(?:RSP|RAX|RBX|RCX|RDX|RSI|RDI|RBP|R08|R10|R11|R13|R14|R15|FS|CS|CR2|DR0|DR3|DR6|PKRU|EAX|ESI|ESP|DS|ES|CR0|R12|R09|GS):/;
@@ -77,7 +78,8 @@ function parseRip(cs: string | undefined, rest: string): Rip {
 }
 
 function addRegisters(into: Record<string, string>, text: string): void {
-  for (const m of text.matchAll(REG_PAIR)) {
+  REG_PAIR.lastIndex = 0;
+  for (let m = REG_PAIR.exec(text); m; m = REG_PAIR.exec(text)) {
     const name = m[1];
     if (name in into) continue;
     into[name] = m[3];
@@ -102,7 +104,6 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
 
   for (const l of body) {
     const t = l.text;
-    const trimmed = t.trim();
     // Cheap guards first: each pattern below only fits lines that contain its keyword.
     if (!into.release && t.includes("CPU: ")) {
       const m = HEADER_CPU.exec(t);
@@ -176,12 +177,12 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
         if (fa[2]) into.fault.note = "probably for a non-canonical address: not a valid pointer on x86-64";
       }
     }
-    if (/^Call [Tt]race:/.test(trimmed)) {
+    if (CALL_TRACE.test(t)) {
       if (!traceDone && into.trace.length === 0) inTrace = true;
       regsFrame = undefined;
       continue;
     }
-    if (trimmed.startsWith("---[ end trace")) {
+    if (t.includes("---[ end trace") && t.trimStart().startsWith("---[ end trace")) {
       if (inTrace) traceDone = true;
       inTrace = false;
       mainRegsDone = true;
@@ -217,7 +218,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     if (!inTrace) continue;
     const mk = MARKER.exec(t);
     if (mk) {
-      const closing = trimmed.startsWith("</");
+      const closing = t.trimStart().startsWith("</");
       const name = mk[1];
       if (name === "EOI") context = "";
       else context = closing ? "" : name;
@@ -231,7 +232,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     const f = FRAME.exec(t);
     if (f) {
       regsFrame = undefined;
-      const frame: Frame = { kind: "frame", context, reliable: !f[2], text: trimmed };
+      const frame: Frame = { kind: "frame", context, reliable: !f[2], text: t.trim() };
       const addr = f[1] ?? f[3] ?? (f[5] ? f[5].slice(2) : undefined);
       if (addr) frame.address = `0x${addr}`;
       if (f[4]) frame.symbol = parseSymbol(f[4]);

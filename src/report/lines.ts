@@ -3,6 +3,8 @@
  * message taken off: syslog/journal prefixes, `<N>` levels, `[ time]` stamps
  * and `[ T123]` / `[ C1]` caller ids (CONFIG_PRINTK_CALLER).
  */
+import type { Family } from "./rules.ts";
+
 export interface LogLine {
   /** 1-based line number in the input. */
   no: number;
@@ -14,6 +16,11 @@ export interface LogLine {
   caller?: string;
   /** True when a printk timestamp prefix was present. */
   stamped: boolean;
+  /**
+   * Whether the line starts a report, cached by the segmenter (which asks again each time a report's window
+   * grows): the family, null for none. A scanner that already knows the line holds no header sets null.
+   */
+  family?: Family | null;
 }
 
 /** Kernel lines are at most ~1 KiB; anything far longer is not a log line and is cut. */

@@ -11,17 +11,25 @@ import { ANY_HEADER } from "./rules.ts";
 const HEADER_SEARCH = new RegExp(ANY_HEADER.source, "g");
 
 import { type Extent, findReport, headerFamily, MAX_REPORT_LINES, PREFIX_LINES } from "./segment.ts";
+
+/** Enough skipped lines to refill the context: it never holds more than 2 * PREFIX_LINES. */
+const SKIP_RING = 128;
+
 import { describe, missingStack, normaliseTitle } from "./title.ts";
 import type { Report } from "./types.ts";
 
-/** FNV-1a, 64-bit: a stable, dependency-free fingerprint. */
-function fnv64(s: string): string {
-  let h = 0xcbf29ce484222325n;
+/** FNV-1a, 64-bit: a stable, dependency-free fingerprint (in two 32-bit halves: BigInt is slow). */
+export function fnv64(s: string): string {
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
   for (let i = 0; i < s.length; i++) {
-    h ^= BigInt(s.charCodeAt(i) & 0xff);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+    lo ^= s.charCodeAt(i) & 0xff;
+    // h * 0x100000001b3 = h * 0x1b3 + (h << 40), modulo 2^64; every product below stays exact in a double.
+    const loMul = (lo >>> 0) * 0x1b3;
+    hi = ((hi >>> 0) * 0x1b3 + Math.floor(loMul / 0x100000000) + (lo << 8)) >>> 0;
+    lo = loMul >>> 0;
   }
-  return h.toString(16).padStart(16, "0");
+  return (hi >>> 0).toString(16).padStart(8, "0") + (lo >>> 0).toString(16).padStart(8, "0");
 }
 
 /** Build the report for one extent of parsed lines. */
@@ -117,27 +125,67 @@ export class ReportScanner {
     for (;;) {
       const nl = chunk.indexOf("\n", pos);
       if (nl === -1) {
+        this.spillSkipped(chunk);
         this.addPartial(chunk.slice(pos));
         break;
       }
       while (hit < hits.length && hits[hit] < pos) hit++;
       const mayBeHeader = hit < hits.length && hits[hit] < nl;
-      if (this.partial) {
-        this.addPartial(chunk.slice(pos, nl));
-        const raw = this.partial;
-        this.partial = "";
-        this.partialCut = false;
-        this.addLine(raw, ANY_HEADER.test(raw));
+      if (!this.partial && nl - pos > MAX_LINE) this.longLines++;
+      if (!this.partial && !mayBeHeader && this.pendingHeader < 0) {
+        // Most lines: no header and no report open. Only where they are is noted; the few a report
+        // may need as its context are cut out of the chunk later.
+        this.skip(pos, Math.min(nl, pos + MAX_LINE));
       } else {
-        if (nl - pos > MAX_LINE) this.longLines++;
-        this.addLine(
-          nl - pos > MAX_LINE ? chunk.slice(pos, pos + MAX_LINE) : chunk.slice(pos, nl),
-          mayBeHeader,
-        );
+        this.spillSkipped(chunk);
+        if (this.partial) {
+          this.addPartial(chunk.slice(pos, nl));
+          const raw = this.partial;
+          this.partial = "";
+          this.partialCut = false;
+          this.addLine(raw, ANY_HEADER.test(raw));
+        } else {
+          this.addLine(chunk.slice(pos, Math.min(nl, pos + MAX_LINE)), mayBeHeader);
+        }
       }
       pos = nl + 1;
     }
     return this.drain();
+  }
+
+  /** Ring of the last skipped lines of the current chunk: start, end and number of each. */
+  private skippedAt = new Int32Array(SKIP_RING * 2);
+  private skippedNo = new Float64Array(SKIP_RING);
+  private skipped = 0;
+
+  private skip(start: number, end: number): void {
+    const i = this.skipped++ % SKIP_RING;
+    this.skippedAt[i * 2] = start;
+    this.skippedAt[i * 2 + 1] = end;
+    this.skippedNo[i] = ++this.lineNo;
+  }
+
+  /**
+   * Move the skipped lines into the context as if each had been added as context on its own: the context
+   * is cut by PREFIX_LINES each time it passes 2 * PREFIX_LINES, so its final length is known from the
+   * count alone, and only that many lines are cut out of the chunk.
+   */
+  private spillSkipped(chunk: string): void {
+    const n = this.skipped;
+    if (n === 0) return;
+    this.skipped = 0;
+    const max = PREFIX_LINES * 2;
+    const total = this.context.length + n;
+    const length = total <= max ? total : PREFIX_LINES + 1 + ((total - max - 1) % PREFIX_LINES);
+    const fromNew = Math.min(length, n);
+    const keepOld = length - fromNew;
+    this.context.splice(0, this.context.length - keepOld);
+    this.contextNos.splice(0, this.contextNos.length - keepOld);
+    for (let k = n - fromNew; k < n; k++) {
+      const i = k % SKIP_RING;
+      this.context.push(chunk.slice(this.skippedAt[i * 2], this.skippedAt[i * 2 + 1]));
+      this.contextNos.push(this.skippedNo[i]);
+    }
   }
 
   /** End of input: flush the last line and any report still open. */
@@ -154,15 +202,20 @@ export class ReportScanner {
 
   /** Parse the raw context lines into the window (only when a report needs them). */
   private materialise(next: string): void {
-    // Context older than the raw lines is no longer adjacent to what follows.
-    if (this.context.length >= PREFIX_LINES && this.pendingHeader < 0) this.window = [];
-    // A report takes up to 5 lines of its own context before it (50 with task caller ids, whose lines interleave).
-    const keep = /\[ *T\d+\]/.test(next) ? PREFIX_LINES : 16;
-    for (let i = Math.max(0, this.context.length - keep); i < this.context.length; i++) {
-      this.window.push(parseLine(this.context[i], this.contextNos[i]));
+    if (this.context.length > 0) {
+      // Context older than the raw lines is no longer adjacent to what follows.
+      if (this.context.length >= PREFIX_LINES && this.pendingHeader < 0) this.window = [];
+      // A report takes up to 5 lines of its own context before it (50 with task caller ids, whose lines interleave).
+      const keep = /\[ *T\d+\]/.test(next) ? PREFIX_LINES : 16;
+      for (let i = Math.max(0, this.context.length - keep); i < this.context.length; i++) {
+        // Context lines are the ones the chunk's header search passed over.
+        const line = parseLine(this.context[i], this.contextNos[i]);
+        line.family = null;
+        this.window.push(line);
+      }
+      this.context = [];
+      this.contextNos = [];
     }
-    this.context = [];
-    this.contextNos = [];
     if (this.window.length > PREFIX_LINES * 2 && this.pendingHeader < 0)
       this.window.splice(0, this.window.length - PREFIX_LINES);
   }
@@ -196,6 +249,7 @@ export class ReportScanner {
     }
     this.materialise(raw);
     const line = parseLine(raw, this.lineNo);
+    if (!mayBeHeader) line.family = null;
     this.window.push(line);
     if (this.pendingHeader < 0) {
       if (headerFamily(line)) this.pendingHeader = this.window.length - 1;
@@ -216,25 +270,21 @@ export class ReportScanner {
 
   /** Build the reports whose windows are complete (all of them at the end of input). */
   private flush(atEnd: boolean): void {
-    while (this.pendingHeader >= 0) {
-      const ext = findReport(this.window, this.pendingHeader);
-      if (!ext) {
-        this.pendingHeader = -1;
-        break;
-      }
+    let ext = this.pendingHeader >= 0 ? findReport(this.window, this.pendingHeader) : undefined;
+    while (ext) {
       // Not finished while it runs to the window's edge and the window may still grow.
       if (!atEnd && ext.end >= this.window.length && this.window.length - ext.start < MAX_REPORT_LINES) {
         this.pendingHeader = ext.start;
         return;
       }
       this.out.push(buildReport(this.window, ext, this.cutLine));
-      // Keep context lines before the next search point; search on from there.
+      // Keep context lines before the next search point; search on from there (the extent found is
+      // the next report's, over the same window).
       const keepFrom = Math.max(0, ext.next - PREFIX_LINES);
       this.window = this.window.slice(keepFrom);
-      const from = ext.next - keepFrom;
-      const nextExt = findReport(this.window, from);
-      this.pendingHeader = nextExt ? nextExt.start : -1;
+      ext = findReport(this.window, ext.next - keepFrom);
     }
+    this.pendingHeader = -1;
     if (this.window.length > PREFIX_LINES * 2) this.window.splice(0, this.window.length - PREFIX_LINES);
   }
 }

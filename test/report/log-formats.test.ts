@@ -92,6 +92,76 @@ test("streaming in tiny chunks gives the same reports as one piece", async () =>
   assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(parseReports(NULL_LOG))));
 });
 
+test("every fixture console in one log: chunks of any size give the reports of the whole text", async () => {
+  const { ReportScanner } = await import("../../src/report/reader.ts");
+  const { readdirSync, existsSync } = await import("node:fs");
+  // Boots and crashes back to back: reports whose context (the sysrq line before the kdump capture's
+  // oops) lies in other chunks than their header, and long quiet stretches between reports.
+  const log = readdirSync(fixture("vmcore"))
+    .map((d) => fixture(`vmcore/${d}/console.log`))
+    .filter(existsSync)
+    .map((f) => readFileSync(f, "utf8"))
+    .join("\n");
+  const whole = JSON.parse(JSON.stringify(parseReports(log)));
+  assert.ok(whole.length >= 8);
+  assert.ok(whole.some((r: { kind: string }) => r.kind === "sysrq"));
+  for (const size of [1, 61, 4096, 1 << 16]) {
+    const s = new ReportScanner();
+    const got = [];
+    for (let i = 0; i < log.length; i += size) got.push(...s.push(log.slice(i, i + size)));
+    got.push(...s.finish());
+    assert.deepEqual(JSON.parse(JSON.stringify(got)), whole, `chunks of ${size}`);
+  }
+});
+
+test("the header pre-filter, a prefix tree, finds exactly what the plain alternation of headers finds", async () => {
+  const { readdirSync } = await import("node:fs");
+  const { prefixTree } = await import("../../src/report/rules.ts");
+  const words = [
+    "BUG:",
+    "BUG kmalloc-",
+    "Kernel panic",
+    "Kernel BUG",
+    "kernel BUG",
+    "int3: ",
+    "in",
+    "invalid",
+  ];
+  const plain = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
+  const tree = new RegExp(prefixTree(words));
+  const dir = fixture("oops/syzkaller-report");
+  const lines = [NULL_LOG, GPF_LOG, ...readdirSync(dir).map((f) => readFileSync(`${dir}/${f}`, "latin1"))]
+    .join("\n")
+    .split("\n");
+  const found = lines.filter((l) => plain.test(l));
+  assert.deepEqual(
+    lines.filter((l) => tree.test(l)),
+    found,
+  );
+  assert.ok(found.length > 1000 && found.length < lines.length / 2);
+});
+
+test("the signature is FNV-1a 64 of kind, title and the top three reliable frames (stable across versions)", () => {
+  // The index de-duplicates by this value: it must never change for the same report.
+  const fnv = (s: string) => {
+    let h = 0xcbf29ce484222325n;
+    for (let i = 0; i < s.length; i++) {
+      h ^= BigInt(s.charCodeAt(i) & 0xff);
+      h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+    }
+    return h.toString(16).padStart(16, "0");
+  };
+  for (const log of [NULL_LOG, GPF_LOG]) {
+    const [r] = parseReports(log);
+    const top = r.trace
+      .filter((f) => f.kind === "frame" && f.reliable && f.symbol)
+      .slice(0, 3)
+      .map((f) => (f.kind === "frame" ? f.symbol?.name : ""));
+    assert.deepEqual(top.length, 3);
+    assert.equal(r.signature, fnv([r.kind, r.title, ...top].join("\n")));
+  }
+});
+
 test("an OOM kill is an event, not a crash", () => {
   const log = [
     "[  100.000001] stress invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0",
