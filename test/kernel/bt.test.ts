@@ -117,12 +117,16 @@ for (const d of fixtureDumps().filter((x) => !/6\.1-(null|gpf)\//.test(x.id))) {
 }
 
 for (const d of fixtureDumps().filter((x) => /6\.1-(null|gpf)\//.test(x.id))) {
-  test(`${d.id}: bt of the panic task = crash's, plus the frameless oops_end.cold caller crash skips`, () => {
-    // panic() was called by oops_end.cold, a frameless cold section; ORC (as the kernel's own unwinder)
-    // walks through it, crash's frame-pointer shortcut does not. Every other line is crash's.
+  test(`${d.id}: bt of the panic task = crash's, plus the oops_end.cold frame crash ignores`, () => {
+    // panic() is noreturn, so oops_end.cold ends with its call: the return address is the first byte of the
+    // next function (show_opcodes.cold). crash ignores any stack word at a symbol's offset 0 ("ignoring text
+    // symbol with no offset"); ORC, like the kernel's own unwinder, names the caller from the address
+    // before it. Every other line is crash's.
     const { crash, kdx: got } = panicBt(d);
     const at = got.findIndex((l) => / oops_end\.cold at /.test(l));
     assert.equal(at, 2, got.join("\n"));
+    const ret = / at ([0-9a-f]+)$/.exec(got[at])![1];
+    assert.match(kdx(["sym", ret, d.path]).stdout, new RegExp(`^${ret} \\(t\\) show_opcodes\\.cold\\s*$`));
     const renumber = (l: string) => l.replace(/^ ?#\d+ /, "#N ");
     assert.deepEqual(got.filter((_, i) => i !== at).map(renumber), crash.map(renumber));
   });
