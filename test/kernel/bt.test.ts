@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { ORC_REG } from "../../src/analysis/stack/orc.ts";
 import { sleepingTaskStart } from "../../src/analysis/stack/task-stack.ts";
-import { unwind } from "../../src/analysis/stack/unwind.ts";
+import { type BtItem, prologueFrameSize, unwind } from "../../src/analysis/stack/unwind.ts";
 import { psRows } from "../../src/analysis/tasks.ts";
 import { orcOf, renderBt } from "../../src/cli/commands/bt.ts";
 import { taskHeader } from "../../src/cli/commands/task.ts";
@@ -97,6 +98,42 @@ test("a corrupted stack stops with a marker, then the last-resort scan lists the
       );
     assert.match(text, /^ *#\d+ \[[0-9a-f]+\] \? entry_SYSCALL_64_after_hwframe at /m, what);
   }
+  file.close();
+});
+
+test("where ORC and the prologue both give out, the frame pointer carries the walk", () => {
+  // Functions that realign or size their stack at run time keep %rbp as a frame pointer, and ORC describes
+  // them from it. With such a function's ORC entry wiped in a copy of the dump, and its prologue no help,
+  // the walk must follow %rbp and come out exactly as before.
+  const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
+  const file = new FileSource(d.path);
+  const clean = new ElfCore(file);
+  const k0 = new Kernel(clean);
+  const orc0 = orcOf(k0);
+  const init = psRows(k0).find((r) => r.pid === 1)!;
+  const items0 = unwind(k0, orc0, sleepingTaskStart(k0, init.task));
+  const fp = items0.find(
+    (x): x is Extract<BtItem, { kind: "frame" }> =>
+      x.kind === "frame" &&
+      orc0.find(x.ip - 1n)?.spReg === ORC_REG.BP &&
+      prologueFrameSize(k0, x.ip - 1n) === undefined,
+  );
+  assert.ok(fp, "a frame-pointer function on init's stack");
+  const entry = orc0.entryAddress(fp.ip - 1n)!;
+  const pa = Number(k0.mm.translate(entry));
+  const seg = clean.loads.find((l) => pa >= l.paddr && pa < l.paddr + l.filesz)!;
+  const at = seg.offset + (pa - seg.paddr);
+  const k = new Kernel(
+    new ElfCore(new PatchedSource(file, new Map([0, 1, 2, 3, 4, 5].map((i) => [at + i, 0])))),
+  );
+  const orc = orcOf(k);
+  assert.equal(orc.find(fp.ip - 1n)?.spReg, ORC_REG.UNDEFINED, "the entry is wiped");
+  const items = unwind(k, orc, sleepingTaskStart(k, init.task));
+  assert.deepEqual(renderBt(k, items), renderBt(k0, items0));
+  assert.ok(
+    items.some((x) => x.kind === "regs" && x.user),
+    "down to the user-mode registers",
+  );
   file.close();
 });
 

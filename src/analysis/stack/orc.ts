@@ -37,6 +37,8 @@ interface Table {
   base: bigint;
   offs: Float64Array;
   entries: Uint8Array;
+  /** Where the entries lie in kernel memory. */
+  orcVa: bigint;
   start: bigint;
   end: bigint;
 }
@@ -47,12 +49,20 @@ export class OrcTables {
   private readonly tables: Table[] = [];
   private readonly decode: (b: Uint8Array, at: number) => OrcEntry;
 
+  /** False on a kernel built without ORC (no 6-byte struct orc_entry): its stacks are walked by prologues and frame pointers alone. */
+  readonly available: boolean;
+
   constructor(private readonly kernel: Kernel) {
     const btf = kernel.btf;
     const e = btf.find("orc_entry", "struct");
-    if (e?.size !== 6)
-      throw new KdxError("the kernel's BTF has no 6-byte struct orc_entry: not an ORC kernel");
-    const bits = new Map(e.members!.map((m) => [m.name, m]));
+    this.available = e?.size === 6;
+    if (!this.available) {
+      this.decode = () => {
+        throw new KdxError("no ORC tables");
+      };
+      return;
+    }
+    const bits = new Map(e!.members!.map((m) => [m.name, m]));
     const field = (name: string) => {
       const m = bits.get(name);
       return m ? { at: m.bitOffset, size: m.bitSize || 16 } : undefined;
@@ -108,6 +118,7 @@ export class OrcTables {
       base: ipVa,
       offs,
       entries: this.kernel.read(orcVa, count * 6),
+      orcVa,
       start: ipVa + BigInt(offs[0]),
       end: ipVa + BigInt(offs[count - 1]),
     };
@@ -141,6 +152,17 @@ export class OrcTables {
 
   /** The entry that covers `ip`: the last table address at or below it. */
   find(ip: bigint): OrcEntry | undefined {
+    const hit = this.lookup(ip);
+    return hit && this.decode(hit.table.entries, hit.index * 6);
+  }
+
+  /** Where in kernel memory the entry covering `ip` lies (for `rd`, and for tests that damage it). */
+  entryAddress(ip: bigint): bigint | undefined {
+    const hit = this.lookup(ip);
+    return hit && hit.table.orcVa + BigInt(hit.index * 6);
+  }
+
+  private lookup(ip: bigint): { table: Table; index: number } | undefined {
     for (const t of this.tables) {
       if (ip < t.start || ip > t.end + 0x10000n) continue;
       const at = Number(ip - t.base);
@@ -154,7 +176,7 @@ export class OrcTables {
           lo = mid + 1;
         } else hi = mid - 1;
       }
-      if (idx >= 0) return this.decode(t.entries, idx * 6);
+      if (idx >= 0) return { table: t, index: idx };
     }
     return undefined;
   }

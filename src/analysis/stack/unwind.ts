@@ -106,9 +106,10 @@ function readRegs(kernel: Kernel, at: bigint): PtRegs {
 }
 
 /**
- * The task's stack from `start`: ORC (with a prologue measure where ORC has no rule). Where that gives out
- * on a stack whose bounds are known, the rest of the stack is scanned as crash does as a last resort: words
- * that are return addresses into kernel text (just after a call), listed as guesses after the stop marker.
+ * The task's stack from `start`: ORC (where ORC has no rule, a prologue measure, then the frame pointer).
+ * Where that gives out on a stack whose bounds are known, the rest of the stack is scanned as crash does as a
+ * last resort: words that are return addresses into kernel text (just after a call), listed as guesses after
+ * the stop marker.
  */
 export function unwind(
   kernel: Kernel,
@@ -202,11 +203,22 @@ function walkOrc(
         // No ORC rule here (objtool could not follow inline assembly, say): as crash does, measure the
         // frame from the function's prologue — its pushes and stack adjustment before this point.
         const size = prologueFrameSize(kernel, exact ? ip : ip - 1n);
-        if (size === undefined)
-          return [...out, { kind: "stop", reason: `no unwind data for 0x${ip.toString(16)}` }];
-        frameAddress = sp + BigInt(size);
-        ip = kernel.readU64(frameAddress);
-        sp = frameAddress + 8n;
+        if (size !== undefined) {
+          frameAddress = sp + BigInt(size);
+          ip = kernel.readU64(frameAddress);
+          sp = frameAddress + 8n;
+        } else {
+          // A prologue that realigns or sizes the stack at run time keeps a frame pointer: follow %rbp when
+          // it points into this stack above the stack pointer at a saved %rbp and a return address.
+          const stack = here ?? start.stack;
+          const ret = stack && bp >= sp && bp + 16n <= stack.end ? kernel.readU64(bp + 8n) : 0n;
+          if (!ret || !kernel.symbols.resolve(ret) || !followsCall(kernel, ret))
+            return [...out, { kind: "stop", reason: `no unwind data for 0x${ip.toString(16)}` }];
+          frameAddress = bp + 8n;
+          ip = ret;
+          sp = bp + 16n;
+          bp = kernel.readU64(bp);
+        }
         regs = undefined;
         exact = false;
         if (ip === 0n)
