@@ -2,7 +2,8 @@
  * Dumps waiting to be unpacked and analysed, run one at a time per worker thread so uploads never wait
  * on an analysis. A worker that dies or overruns its time is replaced and the dump marked failed.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../platform/node/start-worker.ts";
 import type { CrashIndex } from "./crash-index.ts";
 import type { DumpStore } from "./dump-store.ts";
 import type { DumpJob, DumpJobResult } from "./dump-worker.ts";
@@ -37,7 +38,7 @@ export class AnalysisQueue {
   }
 
   private spawn(): Worker {
-    const w = new Worker(workerUrl());
+    const w = startWorker(workerUrl());
     w.unref();
     return w;
   }

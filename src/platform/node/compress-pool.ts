@@ -2,10 +2,11 @@
  * Batch compressors for kdx collect: on the calling thread, or spread over worker threads (makedumpfile's
  * --num-threads), each worker compressing whole batches so messages stay few.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { BatchCompressor } from "../../capture/collect.ts";
 import type { Compression } from "../../dump/codecs/index.ts";
 import { compressBatch } from "./compress-batch.ts";
+import { startWorker } from "./start-worker.ts";
 
 export function inlineCompressor(method: Compression, pageSize: number): BatchCompressor {
   return { compress: async (pages, count) => compressBatch(method, pages, count, pageSize) };
@@ -36,7 +37,7 @@ export class CompressPool implements BatchCompressor {
     private readonly pageSize: number,
   ) {
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(workerUrl());
+      const w = startWorker(workerUrl());
       const jobs = new Map<number, Job>();
       w.on("message", (m: { id: number; data: Uint8Array; sizes: Int32Array; error?: string }) => {
         const job = jobs.get(m.id);
