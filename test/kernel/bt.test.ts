@@ -11,7 +11,7 @@ import { ORC_REG } from "../../src/analysis/stack/orc.ts";
 import { sleepingTaskStart } from "../../src/analysis/stack/task-stack.ts";
 import { type BtItem, prologueFrameSize, unwind } from "../../src/analysis/stack/unwind.ts";
 import { psRows } from "../../src/analysis/tasks.ts";
-import { orcOf, renderBt } from "../../src/cli/commands/bt.ts";
+import { orcOf, renderBt, taskBacktrace } from "../../src/cli/commands/bt.ts";
 import { taskHeader } from "../../src/cli/commands/task.ts";
 import { ElfCore } from "../../src/dump/elf-core.ts";
 import { openDump } from "../../src/dump/open-dump.ts";
@@ -134,6 +134,44 @@ test("where ORC and the prologue both give out, the frame pointer carries the wa
     items.some((x) => x.kind === "regs" && x.user),
     "down to the user-mode registers",
   );
+  file.close();
+});
+
+test("a kernel without ORC tables: bt says so and walks by prologues and frame pointers", () => {
+  // A copy of a dump whose BTF no longer names struct orc_entry looks like a kernel built without ORC.
+  const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
+  const file = new FileSource(d.path);
+  const clean = new ElfCore(file);
+  const k0 = new Kernel(clean);
+  const start = k0.symbol("__start_BTF");
+  const btf = Buffer.from(k0.read(start, Number(k0.symbol("__stop_BTF") - start)));
+  const name = btf.indexOf("\0orc_entry\0");
+  assert.ok(name > 0);
+  const pa = Number(k0.mm.translate(start + BigInt(name + 9)));
+  const seg = clean.loads.find((l) => pa >= l.paddr && pa < l.paddr + l.filesz)!;
+  const dump = new ElfCore(
+    new PatchedSource(file, new Map([[seg.offset + (pa - seg.paddr), "x".charCodeAt(0)]])),
+  );
+  const k = new Kernel(dump);
+  assert.equal(orcOf(k).available, false);
+  const rows = psRows(k);
+  for (const r of [rows.find((x) => x.pid === 1)!, rows.find((x) => x.active && x.comm === "sh")!]) {
+    const items = taskBacktrace(k, dump, r, orcOf(k));
+    const text = renderBt(k, items).join("\n");
+    assert.match(text, /^ {4}\(no ORC tables in this kernel: frames from prologues and frame pointers\)\n/);
+    // Every frame found is one the ORC walk finds too, at the same stack slot.
+    const withOrc = taskBacktrace(k0, clean, r, orcOf(k0)).filter((x) => x.kind === "frame");
+    const frames = items.filter((x) => x.kind === "frame" && !x.guess) as {
+      frameAddress: bigint;
+      ip: bigint;
+    }[];
+    assert.ok(frames.length >= 2, text);
+    for (const f of frames)
+      assert.ok(
+        withOrc.some((g) => g.kind === "frame" && g.frameAddress === f.frameAddress && g.ip === f.ip),
+        `PID ${r.pid}: ${f.frameAddress.toString(16)} ${f.ip.toString(16)}\n${text}`,
+      );
+  }
   file.close();
 });
 

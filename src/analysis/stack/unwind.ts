@@ -148,10 +148,15 @@ export function scanStack(kernel: Kernel, from: bigint, end: bigint): BtItem[] {
       if (e instanceof KdxError) break;
       throw e;
     }
-    if (v < 0xffff800000000000n || !kernel.symbols.resolve(v) || !followsCall(kernel, v)) continue;
+    if (!isReturnAddress(kernel, v)) continue;
     out.push({ kind: "frame", frameAddress: at, ip: v, guess: true });
   }
   return out;
+}
+
+/** A word that can be a return address: in kernel text, just after a call. */
+function isReturnAddress(kernel: Kernel, v: bigint): boolean {
+  return v >= 0xffff800000000000n && kernel.symbols.resolve(v) !== undefined && followsCall(kernel, v);
 }
 
 /** Whether the bytes before `ip` end with a call: e8 rel32, or ff /2 in its register and memory forms. */
@@ -202,17 +207,20 @@ function walkOrc(
       if (!entry || entry.type === "undefined" || entry.spReg === ORC_REG.UNDEFINED) {
         // No ORC rule here (objtool could not follow inline assembly, say): as crash does, measure the
         // frame from the function's prologue — its pushes and stack adjustment before this point.
+        // The measure holds only if it lands on a return address (a `.cold` part, say, has no prologue of
+        // its own: it runs in its parent's frame).
         const size = prologueFrameSize(kernel, exact ? ip : ip - 1n);
-        if (size !== undefined) {
+        const measured = size === undefined ? 0n : kernel.readU64(sp + BigInt(size));
+        if (size !== undefined && isReturnAddress(kernel, measured)) {
           frameAddress = sp + BigInt(size);
-          ip = kernel.readU64(frameAddress);
+          ip = measured;
           sp = frameAddress + 8n;
         } else {
           // A prologue that realigns or sizes the stack at run time keeps a frame pointer: follow %rbp when
           // it points into this stack above the stack pointer at a saved %rbp and a return address.
           const stack = here ?? start.stack;
           const ret = stack && bp >= sp && bp + 16n <= stack.end ? kernel.readU64(bp + 8n) : 0n;
-          if (!ret || !kernel.symbols.resolve(ret) || !followsCall(kernel, ret))
+          if (!isReturnAddress(kernel, ret))
             return [...out, { kind: "stop", reason: `no unwind data for 0x${ip.toString(16)}` }];
           frameAddress = bp + 8n;
           ip = ret;

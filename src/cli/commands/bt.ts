@@ -133,15 +133,27 @@ export function orcOf(kernel: Kernel): OrcTables {
 
 /** The walk for one task: a running one from its CPU's registers and stacks, a sleeping one from its switch frame. */
 export function taskBacktrace(kernel: Kernel, dump: Dump, r: PsRow, orc: OrcTables): BtItem[] {
-  if (!r.active) return unwind(kernel, orc, sleepingTaskStart(kernel, r.task));
-  const cpuRegs = cpuRegisters(kernel, prstatus(dump.notes)).cpus[r.cpu];
-  const regions = [irqStack(kernel, r.cpu), nmiStack(kernel, r.cpu)].filter((x) => x !== undefined);
-  const start = activeTaskStart(kernel, r.task, r.cpu, cpuRegs);
-  const items = unwind(kernel, orc, start, regions);
-  // Started from the registers the dump recorded (QEMU: the vCPU at dump time, not at the crash): say so.
-  return start.exact
-    ? [{ kind: "marker", text: "    (from the CPU's registers as the dump recorded them)" }, ...items]
-    : items;
+  const walk = (): BtItem[] => {
+    if (!r.active) return unwind(kernel, orc, sleepingTaskStart(kernel, r.task));
+    const cpuRegs = cpuRegisters(kernel, prstatus(dump.notes)).cpus[r.cpu];
+    const regions = [irqStack(kernel, r.cpu), nmiStack(kernel, r.cpu)].filter((x) => x !== undefined);
+    const start = activeTaskStart(kernel, r.task, r.cpu, cpuRegs);
+    const items = unwind(kernel, orc, start, regions);
+    // Started from the registers the dump recorded (QEMU: the vCPU at dump time, not at the crash): say so.
+    return start.exact
+      ? [{ kind: "marker", text: "    (from the CPU's registers as the dump recorded them)" }, ...items]
+      : items;
+  };
+  // Without ORC every frame is measured from a prologue or a frame pointer: less certain, and said so.
+  return orc.available
+    ? walk()
+    : [
+        {
+          kind: "marker",
+          text: "    (no ORC tables in this kernel: frames from prologues and frame pointers)",
+        },
+        ...walk(),
+      ];
 }
 
 /** The CPU that panicked (panic_cpu), when the kernel recorded one. */
