@@ -19,7 +19,7 @@ import { describe, missingStack, normaliseTitle } from "./title.ts";
 import type { Report } from "./types.ts";
 
 /** FNV-1a, 64-bit: a stable, dependency-free fingerprint (in two 32-bit halves: BigInt is slow). */
-export function fnv64(s: string): string {
+function fnv64(s: string): string {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
   for (let i = 0; i < s.length; i++) {

@@ -1465,7 +1465,7 @@ export const STACK_NOISE = [
   "FAULT_FLAG_ALLOW_RETRY missing",
 ];
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * The alternation of `words` as a prefix tree, `BUG(?::| kmalloc-)|W(?:ARNING:|atchdog…)|…`: it matches

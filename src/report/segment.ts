@@ -3,7 +3,7 @@
  * belong to it (other CPUs' and tasks' output is interleaved on busy machines).
  */
 import { contextOf, type LogLine } from "./lines.ts";
-import { ANY_HEADER, CONTINUES_REPORT, type Family, familyOf, STACK_NOISE } from "./rules.ts";
+import { ANY_HEADER, CONTINUES_REPORT, escapeRegExp, type Family, familyOf, STACK_NOISE } from "./rules.ts";
 
 /** How many lines after its first one a report may run (lockup reports with all-CPU backtraces are long). */
 export const MAX_REPORT_LINES = 1500;
@@ -28,7 +28,7 @@ export interface Extent {
 }
 
 /** Lines naming noise that interrupts a stack (one search instead of one per string). */
-const NOISE = new RegExp(STACK_NOISE.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
+const NOISE = new RegExp(STACK_NOISE.map(escapeRegExp).join("|"));
 const REBOOT = /^(?:Linux version \d|Command line: |Booting the kernel|Decompressing Linux)/;
 
 /** Is this line the first line of a report? */

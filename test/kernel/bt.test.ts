@@ -60,6 +60,13 @@ test("kdx bt PID through the CLI", () => {
   assert.equal(r.stdout.trimEnd(), block.trimEnd());
 });
 
+/** Where a kernel virtual address lies in an ELF dump's file: how the tests damage a copy of it. */
+function offsetInFile(core: ElfCore, kernel: Kernel, va: bigint): number {
+  const pa = Number(kernel.mm.translate(va));
+  const seg = core.loads.find((l) => pa >= l.paddr && pa < l.paddr + l.filesz)!;
+  return seg.offset + (pa - seg.paddr);
+}
+
 test("a corrupted stack stops with a marker, then the last-resort scan lists the frames beyond it as guesses", () => {
   const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
   const file = new FileSource(d.path);
@@ -68,11 +75,7 @@ test("a corrupted stack stops with a marker, then the last-resort scan lists the
   const init = psRows(k0).find((r) => r.pid === 1)!;
   const frames = unwind(k0, orcOf(k0), sleepingTaskStart(k0, init.task)).filter((x) => x.kind === "frame");
   const slot = frames[2].frameAddress; // where do_wait's return address sits
-  const fileOffset = (va: bigint) => {
-    const pa = Number(k0.mm.translate(va));
-    const seg = clean.loads.find((l) => pa >= l.paddr && pa < l.paddr + l.filesz)!;
-    return seg.offset + (pa - seg.paddr);
-  };
+  const fileOffset = (va: bigint) => offsetInFile(clean, k0, va);
   for (const [what, value] of [
     ["the return address of an earlier frame (a loop)", (frames[0] as { ip: bigint }).ip],
     ["garbage", 0xdeadbeefdeadbeefn],
@@ -119,10 +122,7 @@ test("where ORC and the prologue both give out, the frame pointer carries the wa
       prologueFrameSize(k0, x.ip - 1n) === undefined,
   );
   assert.ok(fp, "a frame-pointer function on init's stack");
-  const entry = orc0.entryAddress(fp.ip - 1n)!;
-  const pa = Number(k0.mm.translate(entry));
-  const seg = clean.loads.find((l) => pa >= l.paddr && pa < l.paddr + l.filesz)!;
-  const at = seg.offset + (pa - seg.paddr);
+  const at = offsetInFile(clean, k0, orc0.entryAddress(fp.ip - 1n)!);
   const k = new Kernel(
     new ElfCore(new PatchedSource(file, new Map([0, 1, 2, 3, 4, 5].map((i) => [at + i, 0])))),
   );
@@ -147,11 +147,8 @@ test("a kernel without ORC tables: bt says so and walks by prologues and frame p
   const btf = Buffer.from(k0.read(start, Number(k0.symbol("__stop_BTF") - start)));
   const name = btf.indexOf("\0orc_entry\0");
   assert.ok(name > 0);
-  const pa = Number(k0.mm.translate(start + BigInt(name + 9)));
-  const seg = clean.loads.find((l) => pa >= l.paddr && pa < l.paddr + l.filesz)!;
-  const dump = new ElfCore(
-    new PatchedSource(file, new Map([[seg.offset + (pa - seg.paddr), "x".charCodeAt(0)]])),
-  );
+  const at = offsetInFile(clean, k0, start + BigInt(name + 9));
+  const dump = new ElfCore(new PatchedSource(file, new Map([[at, "x".charCodeAt(0)]])));
   const k = new Kernel(dump);
   assert.equal(orcOf(k).available, false);
   const rows = psRows(k);

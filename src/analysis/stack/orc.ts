@@ -156,7 +156,7 @@ export class OrcTables {
     return hit && this.decode(hit.table.entries, hit.index * 6);
   }
 
-  /** Where in kernel memory the entry covering `ip` lies (for `rd`, and for tests that damage it). */
+  /** Where in kernel memory the entry covering `ip` lies, to read it with `rd` (or damage it in a test). */
   entryAddress(ip: bigint): bigint | undefined {
     const hit = this.lookup(ip);
     return hit && hit.table.orcVa + BigInt(hit.index * 6);

@@ -210,11 +210,12 @@ function walkOrc(
         // The measure holds only if it lands on a return address (a `.cold` part, say, has no prologue of
         // its own: it runs in its parent's frame).
         const size = prologueFrameSize(kernel, exact ? ip : ip - 1n);
-        const measured = size === undefined ? 0n : kernel.readU64(sp + BigInt(size));
-        if (size !== undefined && isReturnAddress(kernel, measured)) {
-          frameAddress = sp + BigInt(size);
+        const slot = size === undefined ? undefined : sp + BigInt(size);
+        const measured = slot === undefined ? 0n : kernel.readU64(slot);
+        if (slot !== undefined && isReturnAddress(kernel, measured)) {
+          frameAddress = slot;
           ip = measured;
-          sp = frameAddress + 8n;
+          sp = slot + 8n;
         } else {
           // A prologue that realigns or sizes the stack at run time keeps a frame pointer: follow %rbp when
           // it points into this stack above the stack pointer at a saved %rbp and a return address.
@@ -227,13 +228,9 @@ function walkOrc(
           sp = bp + 16n;
           bp = kernel.readU64(bp);
         }
+        // Either way `ip` is a return address after a call: no zero or garbage to check for here.
         regs = undefined;
         exact = false;
-        if (ip === 0n)
-          return [
-            ...out,
-            { kind: "stop", reason: "return address 0 before the end of the stack: corrupted stack" },
-          ];
         continue;
       }
 

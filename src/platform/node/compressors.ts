@@ -41,11 +41,13 @@ const systemZlib = (() => {
     return undefined;
   }
 })();
-const zlibOut = Buffer.alloc(4096 + 4096 / 1000 + 64);
+/** zlib's compressBound(n) is n + n/4096 + n/16384 + n/33554432 + 13: this is above it. */
+const zlibBound = (n: number) => n + (n >> 12) + 64;
+const zlibOut = Buffer.alloc(zlibBound(4096));
 
 function zlibCompress(page: Uint8Array): Uint8Array {
   if (!systemZlib) return deflateSync(page, { level: 1 });
-  const out = page.length <= 4096 ? zlibOut : Buffer.alloc(page.length + page.length / 1000 + 64);
+  const out = page.length <= 4096 ? zlibOut : Buffer.alloc(zlibBound(page.length));
   const len = systemZlib.compress(page, out, 1);
   if (len < 0) throw new Error("compress2 failed");
   return new Uint8Array(out.subarray(0, len)); // a copy: the output buffer is reused
