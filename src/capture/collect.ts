@@ -14,15 +14,28 @@ import { type KdumpHeaderFields, KdumpWriter } from "../dump/kdump-writer.ts";
 import type { Dump, PhysicalMemory } from "../dump/physical-memory.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { PageBitmap } from "../util/bitmap.ts";
+import { BufferPool } from "../util/buffer-pool.ts";
 import { cstring } from "../util/bytes.ts";
 import { KdxError } from "../util/errors.ts";
 
 /** Pages handed to the compressor at once. */
 export const BATCH_PAGES = 256;
 
-/** Compresses `count` pages laid end to end; sizes[i] < 0 means page i did not shrink (store it raw). */
+/**
+ * Compresses `count` pages laid end to end in `pages` into `out` (count × page size bytes): page i's
+ * compressed form (sizes[i] bytes), or where it does not shrink the page itself (sizes[i] < 0: stored raw).
+ * Both buffers come back, perhaps as new views of the same memory (a worker thread moves them and back), to
+ * be used again.
+ */
 export interface BatchCompressor {
-  compress(pages: Uint8Array, count: number): Promise<{ data: Uint8Array; sizes: Int32Array }>;
+  compress(pages: Uint8Array, count: number, out: Uint8Array): Promise<CompressedBatch>;
+}
+
+export interface CompressedBatch {
+  pages: Uint8Array;
+  out: Uint8Array;
+  length: number;
+  sizes: Int32Array;
 }
 
 export interface CollectOptions {
@@ -80,11 +93,11 @@ function utsname(kernel: Kernel): KdumpHeaderFields["utsname"] {
 }
 
 function isZero(page: Uint8Array): boolean {
-  // Eight bytes at a time where the page is aligned for it (a page sliced out of a file block may not be).
-  if (page.byteOffset % 8 === 0 && page.byteLength % 8 === 0) {
-    // As doubles: any set bit makes a word non-zero except -0 (the sign bit alone), which the byte check catches.
-    const words = new Float64Array(page.buffer, page.byteOffset, page.byteLength / 8);
+  // Four bytes at a time where the page is aligned for it (a page sliced out of a file block may not be).
+  if (page.byteOffset % 4 === 0 && page.byteLength % 4 === 0) {
+    const words = new Int32Array(page.buffer, page.byteOffset, page.byteLength / 4);
     for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+    return true;
   }
   for (let i = 0; i < page.length; i++) if (page[i]) return false;
   return true;
@@ -113,33 +126,55 @@ function summarize(
   };
 }
 
-/** Page i of `pfns` (ascending), read run by run; a page that cannot be read is recorded and reads as zeros. */
-function readRuns(mem: PhysicalMemory, pfns: number[], unreadable: number[]): (i: number) => Uint8Array {
+/**
+ * The pages of `pfns` (ascending) read into `buffer` end to end, run by run (one read per run where the
+ * format allows it), less the zero pages when `dropZero` (zero[i] marks those). A page that cannot be read is
+ * recorded and reads as zeros.
+ */
+function gatherPages(
+  mem: PhysicalMemory,
+  pfns: number[],
+  dropZero: boolean,
+  unreadable: number[],
+  buffer: Uint8Array,
+): { pages: Uint8Array; count: number; zero: Uint8Array | undefined } {
   const ps = mem.pageSize;
-  const pages: Uint8Array[] = new Array(pfns.length);
-  const one = (pfn: number) => {
+  const readOne = (pfn: number, at: number) => {
     try {
-      return mem.readPage(pfn);
+      buffer.set(mem.readPage(pfn), at);
     } catch {
       unreadable.push(pfn);
-      return new Uint8Array(ps);
+      buffer.fill(0, at, at + ps);
     }
   };
   for (let i = 0; i < pfns.length; ) {
     let j = i + 1;
     while (j < pfns.length && pfns[j] === pfns[j - 1]! + 1) j++;
-    let buf: Uint8Array | undefined;
+    let whole = false;
     if (mem.readPages && j - i > 1) {
       try {
-        buf = mem.readPages(pfns[i]!, j - i);
+        mem.readPages(pfns[i]!, j - i, buffer.subarray(i * ps));
+        whole = true;
       } catch {
-        buf = undefined; // fall back to page by page, to find which page failed
+        // page by page, to find which page failed
       }
     }
-    for (let k = i; k < j; k++) pages[k] = buf ? buf.subarray((k - i) * ps, (k - i + 1) * ps) : one(pfns[k]!);
+    if (!whole) for (let k = i; k < j; k++) readOne(pfns[k]!, k * ps);
     i = j;
   }
-  return (i) => pages[i]!;
+  let zero: Uint8Array | undefined;
+  let count = 0;
+  for (let i = 0; i < pfns.length; i++) {
+    if (dropZero && isZero(buffer.subarray(i * ps, (i + 1) * ps))) {
+      zero ??= new Uint8Array(pfns.length);
+      zero[i] = 1;
+      continue;
+    }
+    // Close up the gaps the zero pages leave.
+    if (count !== i) buffer.copyWithin(count * ps, i * ps, (i + 1) * ps);
+    count++;
+  }
+  return { pages: buffer, count, zero };
 }
 
 export async function collect(
@@ -184,45 +219,39 @@ export async function collect(
   let done = 0;
   let written = 0;
 
-  // Batches are read in order and compressed concurrently; results are written strictly in order.
+  // Batches are read in order and compressed concurrently; results are written strictly in order. Their
+  // buffers go round: a batch's are reused once it is written.
   const inFlight: Promise<() => void>[] = [];
   const depth = 4;
+  const buffers = new BufferPool(BATCH_PAGES * ps, depth + 2);
   let pfn = 0;
   const nextBatch = (): Promise<() => void> | undefined => {
-    const pages = new Uint8Array(BATCH_PAGES * ps);
-    let toCompress = 0;
-    const order: number[] = []; // index into the compressed batch, or -1 for a zero page
-    // Runs of consecutive pages are read in one go where the format allows it.
     const batch: number[] = [];
     for (; pfn < present.pages && batch.length < BATCH_PAGES; pfn++) if (dumpable.test(pfn)) batch.push(pfn);
-    const run = readRuns(mem, batch, unreadablePages);
-    for (let i = 0; i < batch.length; i++) {
-      const page = run(i);
-      if (shareZero && isZero(page)) order.push(-1);
-      else {
-        pages.set(page, toCompress * ps);
-        order.push(toCompress++);
-      }
-    }
     if (!batch.length) return undefined;
-    const compressed =
-      compressor && toCompress ? compressor.compress(pages, toCompress) : Promise.resolve(undefined);
+    const { pages, count, zero } = gatherPages(mem, batch, shareZero, unreadablePages, buffers.acquire());
+    const compressed: Promise<CompressedBatch | undefined> =
+      compressor && count ? compressor.compress(pages, count, buffers.acquire()) : Promise.resolve(undefined);
     return compressed.then((result) => () => {
+      const data = result ? result.out : pages;
       let dataAt = 0;
-      for (const idx of order) {
-        if (idx < 0) {
+      let idx = 0;
+      for (let i = 0; i < batch.length; i++) {
+        if (zero?.[i]) {
           writer.addZeroPage();
           counts.zero++;
           continue;
         }
         const size = result ? result.sizes[idx]! : -1;
-        if (size >= 0) {
-          writer.addPage(result!.data.subarray(dataAt, dataAt + size), false);
-          dataAt += size;
-        } else writer.addPage(pages.subarray(idx * ps, (idx + 1) * ps), true);
+        const length = size >= 0 ? size : ps;
+        writer.addPage(data.subarray(dataAt, dataAt + length), size < 0);
+        dataAt += length;
+        idx++;
         written++;
       }
-      done += order.length;
+      buffers.release(result?.pages ?? pages);
+      if (result) buffers.release(result.out);
+      done += batch.length;
       opts.onProgress?.(done, total);
     });
   };
@@ -298,15 +327,16 @@ export async function collectElf(
   const total = segments.reduce((n, s) => n + s.filesz / ps, 0);
   let done = 0;
   let written = 0;
+  const buffer = new Uint8Array(BATCH_PAGES * ps);
   for (const seg of segments) {
     const first = seg.paddr / ps;
     const end = first + seg.filesz / ps;
     for (let at = first; at < end; at += BATCH_PAGES) {
       const pfns = Array.from({ length: Math.min(BATCH_PAGES, end - at) }, (_, i) => at + i);
-      const page = readRuns(mem, pfns, unreadablePages);
+      const { pages } = gatherPages(mem, pfns, false, unreadablePages, buffer);
       // As makedumpfile, a short gap inside a segment is written with its contents: ELF cannot mark it.
       pfns.forEach((pfn, i) => {
-        data.add(page(i));
+        data.add(pages.subarray(i * ps, (i + 1) * ps));
         if (dumpable.test(pfn)) written++;
       });
       done += pfns.length;

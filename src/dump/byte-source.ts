@@ -8,6 +8,8 @@ export interface ByteSource {
   readonly size: number;
   /** Up to `length` bytes at `offset`; shorter only where the source ends. */
   read(offset: number, length: number): Uint8Array;
+  /** Optional: read into `dst` (as many bytes as it holds, fewer where the source ends); the bytes read. */
+  readInto?(offset: number, dst: Uint8Array): number;
   close?(): void;
 }
 
@@ -65,6 +67,11 @@ export class BlockCachedSource implements ByteSource {
     this.cache.set(i, b);
     if (this.cache.size > this.blocks) this.cache.delete(this.cache.keys().next().value as number);
     return b;
+  }
+
+  /** Straight through, when the source can: bulk reads into the caller's buffer need no cache. */
+  get readInto(): ((offset: number, dst: Uint8Array) => number) | undefined {
+    return this.inner.readInto?.bind(this.inner);
   }
 
   read(offset: number, length: number): Uint8Array {

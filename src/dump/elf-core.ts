@@ -202,8 +202,17 @@ export class ElfCore implements Dump, PhysicalMemory {
     return page;
   }
 
-  readPages(pfn: number, count: number): Uint8Array {
-    return this.readSpan(pfn * PAGE_SIZE, count * PAGE_SIZE);
+  readPages(pfn: number, count: number, into: Uint8Array): Uint8Array {
+    const pa = pfn * PAGE_SIZE;
+    const length = count * PAGE_SIZE;
+    const out = into.subarray(0, length);
+    const seg = this.segmentAt(pa);
+    if (seg && pa + length <= seg.paddr + seg.filesz && this.src.readInto) {
+      // All in one segment's file data: read straight into the caller's buffer.
+      const got = this.src.readInto(seg.offset + (pa - seg.paddr), out);
+      if (got < length) throw new MemoryError(BigInt(pa + got), "truncated");
+    } else out.set(this.readSpan(pa, length));
+    return out;
   }
 
   read(paddr: bigint, length: number): Uint8Array {

@@ -23,8 +23,11 @@ export interface PhysicalMemory {
   read(paddr: bigint, length: number): Uint8Array;
   /** A whole page, from a bounded cache: the unit compressed formats decode. */
   readPage(pfn: number): Uint8Array;
-  /** Optional: `count` consecutive whole pages in one read, bypassing the cache (for copying a dump out). */
-  readPages?(pfn: number, count: number): Uint8Array;
+  /**
+   * Optional: `count` consecutive whole pages in one read, bypassing the page cache (for copying a dump out),
+   * into the start of `into`, which is returned.
+   */
+  readPages?(pfn: number, count: number, into: Uint8Array): Uint8Array;
 }
 
 export type DumpFormat = "elf" | "kdump" | "diskdump";

@@ -77,6 +77,23 @@ test("--num-threads 2: the same bytes as one thread (lzo: makedumpfile's own fil
   assert.ok(same(single, multi));
 });
 
+test("--num-threads 2 on a whole dump: the worker threads do the compressing, and the bytes are the same", () => {
+  const single = join(tmp, "d0-single.kdump");
+  const multi = join(tmp, "d0-multi.kdump");
+  const one = kdx(["collect", "--message-level", "8", "-c", "-d", "0", elf.path, single]);
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stderr, /^Compression: system zlib [\d.]+\.$/m);
+  const r = kdx(["collect", "--message-level", "8", "--num-threads", "2", "-c", "-d", "0", elf.path, multi]);
+  assert.equal(r.status, 0, r.stderr);
+  const m = /(\d+) of (\d+) batches on 2 worker threads/.exec(r.stderr);
+  assert.ok(m, r.stderr);
+  // 392 MiB in batches of 256 pages; a worker starts within the first few dozen.
+  assert.ok(Number(m[1]) > Number(m[2]) / 2, r.stderr);
+  assert.ok(same(single, multi));
+  rmSync(single);
+  rmSync(multi);
+});
+
 test("the summary counts makedumpfile's classes; an existing OUT needs -f", () => {
   const out = join(tmp, "summary.kdump");
   const r = kdx(["collect", "-l", "-d", "31", elf.path, out]);

@@ -121,7 +121,7 @@ for (const level of [0, 1, 2, 4, 8, 16, 31]) {
       assert.ok(a.bitmap2.equals(b.bitmap2), `${method}: bitmap of written pages`);
       assert.deepEqual(a.zeroShared, b.zeroShared, `${method}: pages sharing the zero page`);
       const ratio = statSync(mine).size / statSync(theirs).size;
-      // The same libraries (the system's libz, miniLZO, libzstd) and the same writer: the same bytes.
+      // The same system libraries (native/page-codec) and the same writer: the same bytes.
       assert.ok(ratio <= 1, `${method} output ${ratio.toFixed(3)}× makedumpfile's`);
       assert.ok(readFileSync(mine).equals(readFileSync(theirs)), `${method}: byte-identical`);
       rmSync(mine);

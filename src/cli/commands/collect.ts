@@ -5,6 +5,7 @@ import { type CollectSummary, collect, collectElf } from "../../capture/collect.
 import type { Compression } from "../../dump/codecs/index.ts";
 import { FlattenedRestorer, FlattenedSink, type OutputSink } from "../../dump/flattened-stream.ts";
 import { Kernel } from "../../kernel/kernel.ts";
+import { compressorLibrary } from "../../platform/node/compress-batch.ts";
 import { CompressPool, inlineCompressor } from "../../platform/node/compress-pool.ts";
 import { AtomicOutputFile, fdAppender, INCOMPLETE_SUFFIX } from "../../platform/node/output-file.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
@@ -34,12 +35,14 @@ options:
   -f                 overwrite OUT if it exists
   --num-threads N    compress on N worker threads (default 0: on the main thread)
   --message-level N  a sum of: 1 progress, 2 common messages, 4 errors,
-                     16 the page statistics (default 23)
+                     8 debug (the compressor and its threads), 16 the page
+                     statistics (default 23)
   --dump-dmesg       write only the kernel log (as "kdx dmesg VMCORE OUT")
 `;
 
 const ML_PROGRESS = 1;
 const ML_COMMON = 2;
+const ML_DEBUG = 8;
 const ML_REPORT = 16;
 
 function hex(n: number): string {
@@ -205,6 +208,12 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
     flatSink?.end();
     file?.commit();
     reportWarnings("collect", summary.warnings);
+    if (ml & ML_DEBUG && compression) {
+      const where = pool
+        ? `, ${pool.batchesOnWorkers} of ${pool.batchesOnWorkers + pool.batchesInline} batches on ${threads} worker threads`
+        : "";
+      process.stderr.write(`Compression: ${compressorLibrary(compression)}${where}.\n`);
+    }
     if (ml & ML_REPORT) process.stderr.write(`\n${formatSummary(summary, bytes())}\n`);
     if (ml & ML_COMMON) {
       const what = DUMP_LEVEL_NAMES.filter(([bit]) => level & bit).map(([, n]) => n);

@@ -32,5 +32,3 @@ export function makeCodecs(zlib: Decompress, native: Partial<Codecs> = {}): Code
 
 /** Compress one page; the caller stores the page raw when the result is not smaller. */
 export type Compress = (page: Uint8Array) => Uint8Array;
-
-export type Compressors = Record<Compression, Compress>;

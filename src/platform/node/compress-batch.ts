@@ -1,30 +1,51 @@
-/** Compress pages laid end to end; sizes[i] is -1 where page i did not shrink and must be stored raw. */
+/**
+ * Compress pages laid end to end, as makedumpfile does: through `page-codec` (native/page-codec: the system's
+ * libz, liblzo2, libsnappy and libzstd, one call per batch), else page by page with the npm stand-ins.
+ */
+import { createRequire } from "node:module";
 import type { Compression } from "../../dump/codecs/index.ts";
-import { nodeCompressors } from "./compressors.ts";
+import { fallbackCompressors } from "./compressors.ts";
 
+const pageCodec = (() => {
+  try {
+    return createRequire(import.meta.url)("page-codec") as typeof import("page-codec");
+  } catch {
+    return undefined; // not built (no compiler at install time): the stand-ins do the work
+  }
+})();
+const nativeMethods = pageCodec?.methods() ?? {};
+
+/** Which library compresses `method` pages here, for messages and tests. */
+export function compressorLibrary(method: Compression): string {
+  const version = nativeMethods[method];
+  if (version !== undefined) return `system ${method}${version ? ` ${version}` : ""}`;
+  return fallbackCompressors[method].library;
+}
+
+/**
+ * Compress `count` pages laid end to end in `pages` into `out` (count × pageSize bytes): each page's
+ * compressed form where it shrinks (sizes[i] bytes), else the page itself (sizes[i] = -1, pageSize bytes:
+ * stored raw). Returns the bytes written to `out`.
+ */
 export function compressBatch(
   method: Compression,
   pages: Uint8Array,
   count: number,
   pageSize: number,
-): { data: Uint8Array; sizes: Int32Array } {
-  const compress = nodeCompressors[method];
-  const sizes = new Int32Array(count);
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    const out = compress(pages.subarray(i * pageSize, (i + 1) * pageSize));
-    if (out.length < pageSize) {
-      parts.push(out);
-      sizes[i] = out.length;
-      total += out.length;
-    } else sizes[i] = -1;
-  }
-  const data = new Uint8Array(total);
+  out: Uint8Array,
+  sizes: Int32Array,
+): number {
+  if (pageCodec && nativeMethods[method] !== undefined)
+    return pageCodec.compressPages(method, pages, count, pageSize, out, sizes);
+  const compress = fallbackCompressors[method].compress;
   let at = 0;
-  for (const p of parts) {
-    data.set(p, at);
-    at += p.length;
+  for (let i = 0; i < count; i++) {
+    const page = pages.subarray(i * pageSize, (i + 1) * pageSize);
+    const packed = compress(page);
+    const raw = packed.length >= pageSize;
+    out.set(raw ? page : packed, at);
+    sizes[i] = raw ? -1 : packed.length;
+    at += raw ? pageSize : packed.length;
   }
-  return { data, sizes };
+  return at;
 }

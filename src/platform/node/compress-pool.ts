@@ -3,17 +3,23 @@
  * --num-threads), each worker compressing whole batches so messages stay few.
  */
 import type { Worker } from "node:worker_threads";
-import type { BatchCompressor } from "../../capture/collect.ts";
+import type { BatchCompressor, CompressedBatch } from "../../capture/collect.ts";
 import type { Compression } from "../../dump/codecs/index.ts";
 import { compressBatch } from "./compress-batch.ts";
 import { startWorker } from "./start-worker.ts";
 
 export function inlineCompressor(method: Compression, pageSize: number): BatchCompressor {
-  return { compress: async (pages, count) => compressBatch(method, pages, count, pageSize) };
+  return {
+    compress: async (pages, count, out) => {
+      const sizes = new Int32Array(count);
+      const length = compressBatch(method, pages, count, pageSize, out, sizes);
+      return { pages, out, length, sizes };
+    },
+  };
 }
 
 interface Job {
-  resolve: (r: { data: Uint8Array; sizes: Int32Array }) => void;
+  resolve: (r: CompressedBatch) => void;
   reject: (e: Error) => void;
 }
 
@@ -24,57 +30,81 @@ function workerUrl(): URL {
   return new URL(here.includes("/chunks/") ? "../compress-worker.js" : "./compress-worker.js", here);
 }
 
+/**
+ * Batches go to the ready worker with the fewest in flight. Until a worker has started (some 100 ms: a Node
+ * isolate and the compressors to load), batches are compressed on the calling thread instead, so a small
+ * dump is not kept waiting for threads it hardly needs.
+ */
 export class CompressPool implements BatchCompressor {
-  private readonly workers: Worker[] = [];
-  private readonly queues: Map<number, Job>[] = [];
-  private next = 0;
+  private readonly workers: { worker: Worker; ready: boolean; jobs: Map<number, Job> }[] = [];
+  private readonly inline: BatchCompressor;
   private seq = 0;
   private failed: Error | undefined;
+  /** Batches compressed on the calling thread (while no worker was ready) and on the workers. */
+  batchesInline = 0;
+  batchesOnWorkers = 0;
 
   constructor(
     private readonly method: Compression,
     threads: number,
     private readonly pageSize: number,
   ) {
+    this.inline = inlineCompressor(method, pageSize);
     for (let i = 0; i < threads; i++) {
-      const w = startWorker(workerUrl());
-      const jobs = new Map<number, Job>();
-      w.on("message", (m: { id: number; data: Uint8Array; sizes: Int32Array; error?: string }) => {
-        const job = jobs.get(m.id);
-        jobs.delete(m.id);
+      const entry = { worker: startWorker(workerUrl()), ready: false, jobs: new Map<number, Job>() };
+      entry.worker.on("message", (m: (CompressedBatch & { id: number; error?: string }) | "ready") => {
+        if (m === "ready") {
+          entry.ready = true;
+          return;
+        }
+        const job = entry.jobs.get(m.id);
+        entry.jobs.delete(m.id);
         if (!job) return;
         if (m.error) job.reject(new Error(`compression worker: ${m.error}`));
-        else job.resolve({ data: m.data, sizes: m.sizes });
+        else job.resolve({ pages: m.pages, out: m.out, length: m.length, sizes: m.sizes });
       });
-      w.on("error", (e) => this.fail(e));
-      w.on("exit", (code) => {
+      entry.worker.on("error", (e) => this.fail(e));
+      entry.worker.on("exit", (code) => {
         if (code !== 0) this.fail(new Error(`compression worker exited with code ${code}`));
       });
-      this.workers.push(w);
-      this.queues.push(jobs);
+      this.workers.push(entry);
     }
   }
 
-  compress(pages: Uint8Array, count: number): Promise<{ data: Uint8Array; sizes: Int32Array }> {
+  compress(pages: Uint8Array, count: number, out: Uint8Array): Promise<CompressedBatch> {
     if (this.failed) return Promise.reject(this.failed);
-    const i = this.next++ % this.workers.length;
+    let to: (typeof this.workers)[number] | undefined;
+    for (const w of this.workers) if (w.ready && (!to || w.jobs.size < to.jobs.size)) to = w;
+    // Inline, after a turn of the event loop: the message saying a worker is ready must get a chance to arrive.
+    if (!to) {
+      this.batchesInline++;
+      return new Promise((resolve) => setImmediate(resolve)).then(() =>
+        this.inline.compress(pages, count, out),
+      );
+    }
+    this.batchesOnWorkers++;
     const id = this.seq++;
+    const { worker, jobs } = to;
     return new Promise((resolve, reject) => {
-      this.queues[i]!.set(id, { resolve, reject });
-      // A copy goes to the worker: the caller keeps `pages` to store raw the pages that do not shrink.
-      this.workers[i]!.postMessage({ id, method: this.method, pages, count, pageSize: this.pageSize });
+      jobs.set(id, { resolve, reject });
+      // Both buffers move to the worker and back, not copied; a view of part of a buffer is copied instead.
+      const movable = [pages, out].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength);
+      worker.postMessage(
+        { id, method: this.method, pages, count, pageSize: this.pageSize, out },
+        movable.map((b) => b.buffer as ArrayBuffer),
+      );
     });
   }
 
   private fail(e: Error): void {
     this.failed ??= e;
-    for (const q of this.queues) {
-      for (const job of q.values()) job.reject(e);
-      q.clear();
+    for (const { jobs } of this.workers) {
+      for (const job of jobs.values()) job.reject(e);
+      jobs.clear();
     }
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 }

@@ -32,16 +32,21 @@ export class FileSource implements ByteSource {
   }
 
   read(offset: number, length: number): Uint8Array {
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - offset)));
+    const done = this.readInto(offset, buf);
+    return done === buf.length ? buf : buf.subarray(0, done);
+  }
+
+  readInto(offset: number, dst: Uint8Array): number {
     if (this.fd === undefined) throw new Error(`${this.name}: read after close`);
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const buf = Buffer.allocUnsafe(n);
+    const n = Math.max(0, Math.min(dst.length, this.size - offset));
     let done = 0;
     while (done < n) {
-      const got = readSync(this.fd, buf, done, n - done, offset + done);
+      const got = readSync(this.fd, dst, done, n - done, offset + done);
       if (got === 0) break;
       done += got;
     }
-    return done === n ? buf : buf.subarray(0, done);
+    return done;
   }
 
   close(): void {

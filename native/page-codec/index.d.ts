@@ -1,0 +1,16 @@
+export type Method = "zlib" | "lzo" | "snappy" | "zstd";
+/**
+ * Compress `count` pages of `pageSize` bytes laid end to end in `pages`, appending to `out` (which needs
+ * count * pageSize bytes) each page's compressed form where it shrinks (sizes[i] is its length) and the page
+ * itself where it does not (sizes[i] is -1: stored raw). Returns the bytes written to `out`. Throws when the method's library is not loaded.
+ */
+export function compressPages(
+  method: Method,
+  pages: Uint8Array,
+  count: number,
+  pageSize: number,
+  out: Uint8Array,
+  sizes: Int32Array,
+): number;
+/** The methods whose system library was loaded, each with that library's version string ("" if it has none). */
+export function methods(): Partial<Record<Method, string>>;

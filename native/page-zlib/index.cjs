@@ -1,2 +1,0 @@
-// The binding node-gyp built at install time.
-module.exports = require("./build/Release/page_zlib.node");
