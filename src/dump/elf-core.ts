@@ -218,8 +218,14 @@ export class ElfCore implements Dump, PhysicalMemory {
   read(paddr: bigint, length: number): Uint8Array {
     const pa = Number(paddr);
     const seg = this.segmentAt(pa);
-    // Most reads fall in one segment's whole pages: serve them from the page cache.
-    if (seg && seg.paddr % PAGE_SIZE === 0 && pa + length <= seg.paddr + seg.memsz - (seg.memsz % PAGE_SIZE))
+    // Most reads fall in one segment's whole pages: serve the small ones from the page cache, which repeated
+    // reads of nearby structures hit (bulk reads would only churn it).
+    if (
+      seg &&
+      length <= PAGE_SIZE &&
+      seg.paddr % PAGE_SIZE === 0 &&
+      pa + length <= seg.paddr + seg.memsz - (seg.memsz % PAGE_SIZE)
+    )
       return readAcrossPages(this, paddr, length);
     return this.readSpan(pa, length);
   }

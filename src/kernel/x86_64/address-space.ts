@@ -111,18 +111,26 @@ export class X86_64AddressSpace {
     return (pte & this.entryMask) | (va & 0xfffn);
   }
 
-  /** `length` bytes of kernel virtual memory, translated page by page. */
+  /**
+   * `length` bytes of kernel virtual memory, translated page by page; pages that follow each other in
+   * physical memory too (a huge page, the direct map, most of vmemmap) are read in one go.
+   */
   read(va: bigint, length: number): Uint8Array {
     const first = PAGE - Number(va & 0xfffn);
     if (length <= first) return this.memory.read(this.translate(va), length);
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
+    const runs: [pa: bigint, at: number, n: number][] = [];
+    for (let done = 0; done < length; ) {
       const at = va + BigInt(done);
       const n = Math.min(length - done, PAGE - Number(at & 0xfffn));
-      out.set(this.memory.read(this.translate(at), n), done);
+      const pa = this.translate(at);
+      const last = runs[runs.length - 1];
+      if (last && last[0] + BigInt(last[2]) === pa) last[2] += n;
+      else runs.push([pa, done, n]);
       done += n;
     }
+    if (runs.length === 1) return this.memory.read(runs[0]![0], length);
+    const out = new Uint8Array(length);
+    for (const [pa, at, n] of runs) out.set(this.memory.read(pa, n), at);
     return out;
   }
 }
