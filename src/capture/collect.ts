@@ -22,13 +22,13 @@ import { KdxError } from "../util/errors.ts";
 export const BATCH_PAGES = 256;
 
 /**
- * Compresses `count` pages laid end to end in `pages` into `out` (count × page size bytes): page i's
- * compressed form (sizes[i] bytes), or where it does not shrink the page itself (sizes[i] < 0: stored raw).
- * Both buffers come back, perhaps as new views of the same memory (a worker thread moves them and back), to
- * be used again.
+ * Compresses `count` pages of `pageSize` bytes laid end to end in `pages` into `out` (count × pageSize
+ * bytes): page i's compressed form (sizes[i] bytes), or where it does not shrink the page itself (sizes[i] <
+ * 0: stored raw). Both buffers come back, perhaps as new views of the same memory (a worker thread moves them
+ * and back), to be used again.
  */
 export interface BatchCompressor {
-  compress(pages: Uint8Array, count: number, out: Uint8Array): Promise<CompressedBatch>;
+  compress(pages: Uint8Array, count: number, pageSize: number, out: Uint8Array): Promise<CompressedBatch>;
 }
 
 export interface CompressedBatch {
@@ -231,7 +231,9 @@ export async function collect(
     if (!batch.length) return undefined;
     const { pages, count, zero } = gatherPages(mem, batch, shareZero, unreadablePages, buffers.acquire());
     const compressed: Promise<CompressedBatch | undefined> =
-      compressor && count ? compressor.compress(pages, count, buffers.acquire()) : Promise.resolve(undefined);
+      compressor && count
+        ? compressor.compress(pages, count, ps, buffers.acquire())
+        : Promise.resolve(undefined);
     return compressed.then((result) => () => {
       const data = result ? result.out : pages;
       let dataAt = 0;

@@ -54,7 +54,7 @@ async function convert(input: string, level: number, method: Compression | "none
     const kernel = new Kernel(dump);
     const file = new AtomicOutputFile(out);
     const compression = method === "none" ? undefined : method;
-    await collect(dump, kernel, file, compression && inlineCompressor(compression, 4096), {
+    await collect(dump, kernel, file, compression && inlineCompressor(compression), {
       dumpLevel: level,
       compression,
     });

@@ -173,10 +173,12 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
     throw new UsageError("-F writes a binary stream: redirect standard output to a file or a pipe");
   const [input, target] = positionals as [string, string | undefined];
 
-  const dump = openDumpFile(input);
+  // The worker threads start first: they boot (some 40 ms each) while the dump is opened and filtered.
+  const pool = compression && threads > 0 ? new CompressPool(compression, threads) : undefined;
+  let dump: ReturnType<typeof openDumpFile> | undefined;
   let file: AtomicOutputFile | undefined;
-  let pool: CompressPool | undefined;
   try {
+    dump = openDumpFile(input);
     reportWarnings("collect", dump.info.warnings);
     const kernel = new Kernel(dump);
     let sink: OutputSink;
@@ -193,9 +195,7 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
       const f = file;
       bytes = () => f.bytesWritten;
     }
-    if (compression && threads > 0) pool = new CompressPool(compression, threads, dump.memory.pageSize);
-    const compressor =
-      pool ?? (compression ? inlineCompressor(compression, dump.memory.pageSize) : undefined);
+    const compressor = pool ?? (compression ? inlineCompressor(compression) : undefined);
     const draw = progressBar(!!(ml & ML_PROGRESS) && !!process.stderr.isTTY, dump.memory.pageSize);
     const summary = values.E
       ? await collectElf(dump, kernel, sink, { dumpLevel: level, onProgress: draw })
@@ -232,6 +232,6 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
     throw e;
   } finally {
     await pool?.close();
-    dump.close();
+    dump?.close();
   }
 }

@@ -8,9 +8,9 @@ import type { Compression } from "../../dump/codecs/index.ts";
 import { compressBatch } from "./compress-batch.ts";
 import { startWorker } from "./start-worker.ts";
 
-export function inlineCompressor(method: Compression, pageSize: number): BatchCompressor {
+export function inlineCompressor(method: Compression): BatchCompressor {
   return {
-    compress: async (pages, count, out) => {
+    compress: async (pages, count, pageSize, out) => {
       const sizes = new Int32Array(count);
       const length = compressBatch(method, pages, count, pageSize, out, sizes);
       return { pages, out, length, sizes };
@@ -31,12 +31,14 @@ function workerUrl(): URL {
 }
 
 /**
- * Batches go to the ready worker with the fewest in flight. Until a worker has started (some 100 ms: a Node
+ * Batches go to the ready worker with the fewest in flight. Until a worker has started (some 40 ms: a Node
  * isolate and the compressors to load), batches are compressed on the calling thread instead, so a small
- * dump is not kept waiting for threads it hardly needs.
+ * dump is not kept waiting for threads it hardly needs. A worker says it is ready in shared memory, which
+ * the calling thread can read while it is busy (a message would wait for its event loop).
  */
 export class CompressPool implements BatchCompressor {
-  private readonly workers: { worker: Worker; ready: boolean; jobs: Map<number, Job> }[] = [];
+  private readonly workers: { worker: Worker; jobs: Map<number, Job> }[] = [];
+  private readonly ready: Int32Array;
   private readonly inline: BatchCompressor;
   private seq = 0;
   private failed: Error | undefined;
@@ -47,16 +49,15 @@ export class CompressPool implements BatchCompressor {
   constructor(
     private readonly method: Compression,
     threads: number,
-    private readonly pageSize: number,
   ) {
-    this.inline = inlineCompressor(method, pageSize);
+    this.inline = inlineCompressor(method);
+    this.ready = new Int32Array(new SharedArrayBuffer(4 * threads));
     for (let i = 0; i < threads; i++) {
-      const entry = { worker: startWorker(workerUrl()), ready: false, jobs: new Map<number, Job>() };
-      entry.worker.on("message", (m: (CompressedBatch & { id: number; error?: string }) | "ready") => {
-        if (m === "ready") {
-          entry.ready = true;
-          return;
-        }
+      const entry = {
+        worker: startWorker(workerUrl(), { ready: this.ready, index: i }),
+        jobs: new Map<number, Job>(),
+      };
+      entry.worker.on("message", (m: CompressedBatch & { id: number; error?: string }) => {
         const job = entry.jobs.get(m.id);
         entry.jobs.delete(m.id);
         if (!job) return;
@@ -71,16 +72,15 @@ export class CompressPool implements BatchCompressor {
     }
   }
 
-  compress(pages: Uint8Array, count: number, out: Uint8Array): Promise<CompressedBatch> {
+  compress(pages: Uint8Array, count: number, pageSize: number, out: Uint8Array): Promise<CompressedBatch> {
     if (this.failed) return Promise.reject(this.failed);
     let to: (typeof this.workers)[number] | undefined;
-    for (const w of this.workers) if (w.ready && (!to || w.jobs.size < to.jobs.size)) to = w;
-    // Inline, after a turn of the event loop: the message saying a worker is ready must get a chance to arrive.
+    this.workers.forEach((w, i) => {
+      if (Atomics.load(this.ready, i) && (!to || w.jobs.size < to.jobs.size)) to = w;
+    });
     if (!to) {
       this.batchesInline++;
-      return new Promise((resolve) => setImmediate(resolve)).then(() =>
-        this.inline.compress(pages, count, out),
-      );
+      return this.inline.compress(pages, count, pageSize, out);
     }
     this.batchesOnWorkers++;
     const id = this.seq++;
@@ -90,7 +90,7 @@ export class CompressPool implements BatchCompressor {
       // Both buffers move to the worker and back, not copied; a view of part of a buffer is copied instead.
       const movable = [pages, out].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength);
       worker.postMessage(
-        { id, method: this.method, pages, count, pageSize: this.pageSize, out },
+        { id, method: this.method, pages, count, pageSize, out },
         movable.map((b) => b.buffer as ArrayBuffer),
       );
     });

@@ -1,5 +1,5 @@
 /** A compression worker thread for CompressPool: the batch's buffers arrive moved and go back moved. */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import type { Compression } from "../../dump/codecs/index.ts";
 import { compressBatch } from "./compress-batch.ts";
 
@@ -26,4 +26,6 @@ parentPort?.on(
     }
   },
 );
-parentPort?.postMessage("ready");
+// Ready: CompressPool reads this flag while its thread is busy.
+const { ready, index } = workerData as { ready: Int32Array; index: number };
+Atomics.store(ready, index, 1);
