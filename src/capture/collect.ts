@@ -34,7 +34,6 @@ export interface BatchCompressor {
 export interface CompressedBatch {
   pages: Uint8Array;
   out: Uint8Array;
-  length: number;
   sizes: Int32Array;
 }
 

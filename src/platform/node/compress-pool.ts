@@ -12,8 +12,8 @@ export function inlineCompressor(method: Compression): BatchCompressor {
   return {
     compress: async (pages, count, pageSize, out) => {
       const sizes = new Int32Array(count);
-      const length = compressBatch(method, pages, count, pageSize, out, sizes);
-      return { pages, out, length, sizes };
+      compressBatch(method, pages, count, pageSize, out, sizes);
+      return { pages, out, sizes };
     },
   };
 }
@@ -62,7 +62,7 @@ export class CompressPool implements BatchCompressor {
         entry.jobs.delete(m.id);
         if (!job) return;
         if (m.error) job.reject(new Error(`compression worker: ${m.error}`));
-        else job.resolve({ pages: m.pages, out: m.out, length: m.length, sizes: m.sizes });
+        else job.resolve({ pages: m.pages, out: m.out, sizes: m.sizes });
       });
       entry.worker.on("error", (e) => this.fail(e));
       entry.worker.on("exit", (code) => {

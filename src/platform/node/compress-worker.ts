@@ -15,8 +15,8 @@ parentPort?.on(
   }) => {
     try {
       const sizes = new Int32Array(m.count);
-      const length = compressBatch(m.method, m.pages, m.count, m.pageSize, m.out, sizes);
-      parentPort!.postMessage({ id: m.id, pages: m.pages, out: m.out, length, sizes }, [
+      compressBatch(m.method, m.pages, m.count, m.pageSize, m.out, sizes);
+      parentPort!.postMessage({ id: m.id, pages: m.pages, out: m.out, sizes }, [
         m.pages.buffer as ArrayBuffer,
         m.out.buffer as ArrayBuffer,
         sizes.buffer as ArrayBuffer,
