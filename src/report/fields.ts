@@ -20,15 +20,13 @@ const FAULT_ADDR =
 const BUG_AT = /kernel BUG at ([^:\s]+):(\d+)!/;
 const SYM = /([A-Za-z_.$][\w.$]*)\+0x([0-9a-f]+)\/0x([0-9a-f]+)(?: \[([\w-]+)(?: [0-9a-f]+)?\])?/;
 const RIP_LINE = /^(?:RIP|IP|EIP): (?:([0-9a-f]{4}):)?(.*)$/;
+/** A whole trace line: `[<addr>]` columns, `? ` when unreliable, then `name+0xoff/0xsize [module]` or a bare address. */
 const FRAME =
-  /^\s*(?:\[<([0-9a-f]+)>\]\s*)?(\? )?(?:\[<([0-9a-f]+)>\]\s*)?(?:([A-Za-z_.$][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[[\w-]+(?: [0-9a-f]+)?\])?)|(0x[0-9a-f]{6,16}))\s*$/;
+  /^\s*(?:\[<([0-9a-f]+)>\]\s*)?(\? )?(?:\[<([0-9a-f]+)>\]\s*)?(?:([A-Za-z_.$][\w.$]*)\+0x([0-9a-f]+)\/0x([0-9a-f]+)(?: \[([\w-]+)(?: [0-9a-f]+)?\])?|(0x[0-9a-f]{6,16}))\s*$/;
 const CALL_TRACE = /^\s*Call [Tt]race:/;
 const MARKER = /^\s*<\/?(TASK|IRQ|NMI|SOFTIRQ|EOI|#[A-Z]{2})>\s*$/;
 const REGISTER_LINE =
   /^(?:RSP|RAX|RBX|RCX|RDX|RSI|RDI|RBP|R08|R10|R11|R13|R14|R15|FS|CS|CR2|DR0|DR3|DR6|PKRU|EAX|ESI|ESP|DS|ES|CR0|R12|R09|GS):/;
-const REG_PAIR =
-  /\b([A-Za-z][A-Za-z0-9_]{1,7}):\s*(?:([0-9a-f]{4}):)?([0-9a-f]{4,16})(?:\(([0-9a-f]{4})\))?/g;
-
 /** Name a branch target by its distance from the RIP's own function+offset. */
 function labelFrom(sym: SymbolRef): (delta: number) => string {
   return (delta) => {
@@ -77,13 +75,50 @@ function parseRip(cs: string | undefined, rest: string): Rip {
   return rip;
 }
 
-function addRegisters(into: Record<string, string>, text: string): void {
-  REG_PAIR.lastIndex = 0;
-  for (let m = REG_PAIR.exec(text); m; m = REG_PAIR.exec(text)) {
-    const name = m[1];
+const isWordChar = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+const isLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+const isHexDigit = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/** Length of the run of lower-case hex digits at `i`, at most `max`. */
+function hexRun(t: string, i: number, max: number): number {
+  let n = 0;
+  while (n < max && i + n < t.length && isHexDigit(t.charCodeAt(i + n))) n++;
+  return n;
+}
+
+/**
+ * Every `NAME: [seg:]value[(xxxx)]` pair of a register line (`RSP: 0018:ffffc900…`, `FS:  00007f…(0000)`,
+ * `CR2: 0000…`): NAME a whole word of 2–8 word characters starting with a letter, value 4–16 hex digits.
+ * Tokenised by hand: a regex scan with `\b` tries every position of every line.
+ */
+function addRegisters(into: Record<string, string>, t: string): void {
+  let from = 0;
+  for (let colon = t.indexOf(":"); colon !== -1; colon = t.indexOf(":", Math.max(colon + 1, from))) {
+    let start = colon;
+    while (start > 0 && isWordChar(t.charCodeAt(start - 1))) start--;
+    if (start < from || colon - start < 2 || colon - start > 8 || !isLetter(t.charCodeAt(start))) continue;
+    let i = colon + 1;
+    while (i < t.length && isSpace(t.charCodeAt(i))) i++;
+    let seg: string | undefined;
+    if (hexRun(t, i, 4) === 4 && t.charCodeAt(i + 4) === 0x3a /* : */ && hexRun(t, i + 5, 4) === 4) {
+      seg = t.slice(i, i + 4);
+      i += 5;
+    }
+    const n = hexRun(t, i, 16);
+    if (n < 4) continue;
+    const name = t.slice(start, colon);
+    from = i + n;
+    if (
+      t.charCodeAt(from) === 0x28 /* ( */ &&
+      hexRun(t, from + 1, 4) === 4 &&
+      t.charCodeAt(from + 5) === 0x29
+    )
+      from += 6;
     if (name in into) continue;
-    into[name] = m[3];
-    if (m[2]) into[name === "RSP" || name === "ESP" ? "SS" : `${name}_SEG`] = m[2];
+    into[name] = t.slice(i, i + n);
+    if (seg) into[name === "RSP" || name === "ESP" ? "SS" : `${name}_SEG`] = seg;
   }
 }
 
@@ -104,6 +139,27 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
 
   for (const l of body) {
     const t = l.text;
+    // Inside a trace most lines are frames, and a whole-line frame fits none of the tests below.
+    if (inTrace) {
+      const f = FRAME.exec(t);
+      if (f) {
+        regsFrame = undefined;
+        const frame: Frame = { kind: "frame", context, reliable: !f[2], text: t.trim() };
+        const addr = f[1] ?? f[3] ?? (f[8] ? f[8].slice(2) : undefined);
+        if (addr) frame.address = `0x${addr}`;
+        if (f[4]) {
+          const symbol: SymbolRef = {
+            name: f[4],
+            offset: Number.parseInt(f[5], 16),
+            size: Number.parseInt(f[6], 16),
+          };
+          if (f[7]) symbol.module = f[7];
+          frame.symbol = symbol;
+        }
+        into.trace.push(frame);
+        continue;
+      }
+    }
     // Cheap guards first: each pattern below only fits lines that contain its keyword.
     if (!into.release && t.includes("CPU: ")) {
       const m = HEADER_CPU.exec(t);
@@ -228,15 +284,6 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       }
       regsFrame = undefined;
       continue;
-    }
-    const f = FRAME.exec(t);
-    if (f) {
-      regsFrame = undefined;
-      const frame: Frame = { kind: "frame", context, reliable: !f[2], text: t.trim() };
-      const addr = f[1] ?? f[3] ?? (f[5] ? f[5].slice(2) : undefined);
-      if (addr) frame.address = `0x${addr}`;
-      if (f[4]) frame.symbol = parseSymbol(f[4]);
-      into.trace.push(frame);
     }
   }
   if (into.fault && !into.fault.address && into.registers.CR2 && into.fault.pageFault) {

@@ -114,6 +114,9 @@ export const STACK_STARTS: RegExp[] = [
   /Uninit was stored to memory at/,
 ];
 
+/** Any of STACK_STARTS, as one search (lines are tested against all of them). */
+export const ANY_STACK_START = new RegExp(STACK_STARTS.map((r) => r.source).join("|"));
+
 /** A frame line: optional `[<pc>]` columns, then `name+0x…`. */
 export const FRAME_LINES: RegExp[] = [
   re(String.raw`^ *(?:{{PC}} ){0,2}{{FUNC}}`),

@@ -4,6 +4,7 @@
  * same bug gets the same title on every machine and every run.
  */
 import {
+  ANY_STACK_START,
   CORRUPTING_LINES,
   type Family,
   FRAME_LINES,
@@ -24,12 +25,28 @@ export interface Titled {
 }
 
 const GENERIC_SKIP = GENERIC_FRAMES.join("|");
-const skipCache = new Map<StackRule, RegExp>();
 
-function skipperFor(stack: StackRule): RegExp {
+/** Whether a frame is generic for a stack rule. One big alternation per frame is slow, and logs name the same kernel functions again and again: answers are remembered, up to a bound. */
+class FrameSkipper {
+  private readonly seen = new Map<string, boolean>();
+  constructor(private readonly pattern: RegExp) {}
+  test(frame: string): boolean {
+    let skip = this.seen.get(frame);
+    if (skip === undefined) {
+      skip = this.pattern.test(frame);
+      if (this.seen.size >= 4096) this.seen.clear();
+      this.seen.set(frame, skip);
+    }
+    return skip;
+  }
+}
+
+const skipCache = new Map<StackRule, FrameSkipper>();
+
+function skipperFor(stack: StackRule): FrameSkipper {
   let r = skipCache.get(stack);
   if (!r) {
-    r = new RegExp([GENERIC_SKIP, ...(stack.skip ?? [])].join("|"));
+    r = new FrameSkipper(new RegExp([GENERIC_SKIP, ...(stack.skip ?? [])].join("|")));
     skipCache.set(stack, r);
   }
   return r;
@@ -43,7 +60,7 @@ function firstMatch(res: RegExp[], s: string): RegExpExecArray | null {
   return null;
 }
 
-function addFrames(frames: string[], m: RegExpExecArray | null, skip: RegExp): void {
+function addFrames(frames: string[], m: RegExpExecArray | null, skip: FrameSkipper): void {
   if (!m) return;
   for (let i = 1; i < m.length; i++) {
     const f = m[i];
@@ -56,7 +73,7 @@ function walkParts(
   lines: string[],
   parts: StackPart[],
   stack: StackRule,
-  skip: RegExp,
+  skip: FrameSkipper,
 ): { results: string[]; ok: boolean } {
   const results: string[] = [];
   let raw: string[] = [];
@@ -84,7 +101,7 @@ function walkParts(
           ok = false;
           break;
         }
-        if (STACK_STARTS.some((r) => r.test(ln))) break;
+        if (ANY_STACK_START.test(ln)) break;
         const next = parts[pi + 1];
         if (next !== undefined && next !== "trace") {
           const m = next.exec(ln);
@@ -193,7 +210,7 @@ export function missingStack(text: string, rule: TitleRule | undefined, title: s
     if (frames.length < 4) return "call trace is missed";
     let bad = true;
     for (let i = 1; i < 16 && i < frames.length; i++) {
-      if (STACK_STARTS.some((k) => k.test(frames[i]))) break;
+      if (ANY_STACK_START.test(frames[i])) break;
       if (frames[i].includes("(stack is not available)") || FRAME_LINES.some((r) => r.test(frames[i]))) {
         hasStack = true;
         bad = false;
