@@ -10,7 +10,14 @@ import { ANY_HEADER } from "./rules.ts";
 
 const HEADER_SEARCH = new RegExp(ANY_HEADER.source, "g");
 
-import { type Extent, findReport, headerFamily, MAX_REPORT_LINES, PREFIX_LINES } from "./segment.ts";
+import {
+  type Extent,
+  findReport,
+  headerFamily,
+  MAX_REPORT_LINES,
+  mayEndReport,
+  PREFIX_LINES,
+} from "./segment.ts";
 
 /** Enough skipped lines to refill the context: it never holds more than 2 * PREFIX_LINES. */
 const SKIP_RING = 128;
@@ -107,6 +114,8 @@ export class ReportScanner {
   private contextNos: number[] = [];
   /** Index in `window` of the first header line not yet reported, or -1. */
   private pendingHeader = -1;
+  /** Window length at which the open report's end-of-trace deadline passes, or -1 (see findReport). */
+  private flushAt = -1;
   private lineNo = 0;
   /** Number of the last line when the input ended without a newline (cut off). */
   private cutLine = -1;
@@ -255,14 +264,14 @@ export class ReportScanner {
       if (headerFamily(line)) this.pendingHeader = this.window.length - 1;
       return;
     }
-    // Try to close the open report where it may have ended: its end marker, a new report, a reboot.
+    // Try to close the open report only where it may have ended: a new report, a line that ends one, the
+    // end-of-trace deadline, the length limit. Asking findReport on every line would rescan the report each time.
     const since = this.window.length - this.pendingHeader;
     if (
       since >= MAX_REPORT_LINES ||
       (mayBeHeader && !line.text.includes("Kernel panic - not syncing")) ||
-      since % 64 === 0 ||
-      line.text.startsWith("---[ end Kernel panic") ||
-      line.text.startsWith("Linux version")
+      (this.flushAt >= 0 && this.window.length >= this.flushAt) ||
+      mayEndReport(line.text)
     ) {
       this.flush(false);
     }
@@ -275,6 +284,8 @@ export class ReportScanner {
       // Not finished while it runs to the window's edge and the window may still grow.
       if (!atEnd && ext.end >= this.window.length && this.window.length - ext.start < MAX_REPORT_LINES) {
         this.pendingHeader = ext.start;
+        // The deadline counts only the report's own lines: past it, ask again every few lines.
+        this.flushAt = ext.endTrace >= 0 ? Math.max(ext.endTrace + 42, this.window.length + 8) : -1;
         return;
       }
       this.out.push(buildReport(this.window, ext, this.cutLine));
@@ -285,6 +296,7 @@ export class ReportScanner {
       ext = findReport(this.window, ext.next - keepFrom);
     }
     this.pendingHeader = -1;
+    this.flushAt = -1;
     if (this.window.length > PREFIX_LINES * 2) this.window.splice(0, this.window.length - PREFIX_LINES);
   }
 }

@@ -25,11 +25,22 @@ export interface Extent {
   body: LogLine[];
   /** The text titles are computed from: reliable lines only, in context. */
   titleText: string;
+  /** Index of an `---[ end trace` line that will end the report 40 lines on, unless a panic follows; else -1. */
+  endTrace: number;
 }
 
 /** Lines naming noise that interrupts a stack (one search instead of one per string). */
 const NOISE = new RegExp(STACK_NOISE.map(escapeRegExp).join("|"));
 const REBOOT = /^(?:Linux version \d|Command line: |Booting the kernel|Decompressing Linux)/;
+
+/**
+ * Can this line end a report that is still open, or start the count to its end (an end-of-trace marker: the
+ * report ends 40 lines on unless a panic follows)? Besides these, only a new header and the length limit end
+ * one. findReport decides; this says when to ask it.
+ */
+export function mayEndReport(text: string): boolean {
+  return text.startsWith("---[ end ") || REBOOT.test(text) || NOISE.test(text);
+}
 
 /** Is this line the first line of a report? */
 export function headerFamily(line: LogLine): Family | undefined {
@@ -130,5 +141,5 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
   if (endTrace >= 0 && end === limit && limit === lines.length) end = Math.max(endTrace + 1, end);
   const next = second >= 0 ? Math.max(second, start + 1) : Math.max(end, start + 1);
   const titleText = titleLines.slice(0, titleEnd).join("\n") + "\n";
-  return { family, start, end, next, context, prefix, body, titleText };
+  return { family, start, end, next, context, prefix, body, titleText, endTrace };
 }
