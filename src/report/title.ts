@@ -6,6 +6,7 @@
 import {
   ANY_STACK_START,
   CORRUPTING_LINES,
+  FAMILIES,
   type Family,
   FRAME_LINES,
   GENERIC_FRAMES,
@@ -135,13 +136,39 @@ function fill(template: string, args: string[]): string {
   return template.replace(/\{(\d+)\}/g, (_, n: string) => args[Number(n) - 1] ?? "");
 }
 
+/**
+ * Rules whose pattern cannot match across a line break (no `\n`, `\s`, `\W`, `\D`, negated class, `$`,
+ * lookaround or flag that could reach past one): their first match in a report's first line is found by
+ * searching that line alone.
+ */
+const CROSSES_LINES = /\\n|\\s|\\W|\\D|\[\^|\$|\(\?[=!<]/;
+const SINGLE_LINE = new Set<TitleRule>(
+  FAMILIES.flatMap((f) => f.rules).filter((r) => r.match.flags === "" && !CROSSES_LINES.test(r.match.source)),
+);
+
+/**
+ * Each rule's first match in the report text, or null; only the earliest position counts, so a rule that
+ * can only match after it may be given as null. The header line nearly always holds the earliest match: the
+ * single-line rules search that line first, and the whole text only when no rule matches in it (a family
+ * has up to 35 rules; searching each over a whole report was most of the titling time).
+ */
+function firstMatches(text: string, rules: TitleRule[]): (RegExpExecArray | null)[] {
+  const lineEnd = text.indexOf("\n");
+  const head = lineEnd < 0 ? text : text.slice(0, lineEnd);
+  const found = rules.map((r) => (SINGLE_LINE.has(r) ? r.match.exec(head) : r.match.exec(text)));
+  if (found.some((m) => m !== null && m.index < head.length)) return found;
+  return rules.map((r, i) => (SINGLE_LINE.has(r) ? r.match.exec(text) : found[i]));
+}
+
 /** Choose the rule and build the raw (not yet normalised) title for a report text. */
 export function describe(text: string, family: Family): Titled {
+  const matches = firstMatches(text, family.rules);
   let start = text.length;
   let best: Titled | undefined;
   let matchedTitle = false;
-  for (const rule of family.rules) {
-    const tm = rule.match.exec(text);
+  for (let ri = 0; ri < family.rules.length; ri++) {
+    const rule = family.rules[ri];
+    const tm = matches[ri];
     if (!tm || tm.index > start) continue;
     if (tm.index === start && best) continue;
     if (tm.index < start) {
