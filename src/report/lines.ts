@@ -28,7 +28,7 @@ export const MAX_LINE = 4096;
 
 const SYSLOG_PREFIX =
   /^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
-const STAMP = /^\[ *(\d+)\.(\d+)\](?: ?\[ *([CT]\d+)\])? ?/;
+const STAMP = /^\[ *(\d+\.\d+)\](?: ?\[ *([CT]\d+)\])? ?/;
 const HUMAN_STAMP = /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?/;
 const LEVEL = /^<\d{1,3}>/;
 const DROPPED = /^\*\* \d+ printk messages dropped \*\* /;
@@ -61,8 +61,8 @@ export function parseLine(raw: string, no: number): LogLine {
     if (kern) text = text.slice(kern[0].length);
     // crash's `log -m` and `dmesg -x` put the level after the stamp.
     if (text.charCodeAt(0) === 0x3c) text = text.replace(LEVEL, "");
-    const line: LogLine = { no, text, time: Number(`${m[1]}.${m[2]}`), stamped: true };
-    if (m[3]) line.caller = m[3];
+    const line: LogLine = { no, text, time: Number(m[1]), stamped: true };
+    if (m[2]) line.caller = m[2];
     return line;
   }
   const h = HUMAN_STAMP.exec(s);

@@ -25,20 +25,36 @@ export interface Titled {
   corrupted?: string;
 }
 
-const GENERIC_SKIP = GENERIC_FRAMES.join("|");
+const GENERIC_SKIP = new RegExp(GENERIC_FRAMES.join("|"));
 
-/** Whether a frame is generic for a stack rule. One big alternation per frame is slow, and logs name the same kernel functions again and again: answers are remembered, up to a bound. */
-class FrameSkipper {
+/**
+ * Answers remembered, up to a bound: testing a frame against the generic-frame alternation takes tens of
+ * microseconds, and logs name the same kernel functions again and again.
+ */
+class RememberedTest {
   private readonly seen = new Map<string, boolean>();
   constructor(private readonly pattern: RegExp) {}
-  test(frame: string): boolean {
-    let skip = this.seen.get(frame);
-    if (skip === undefined) {
-      skip = this.pattern.test(frame);
-      if (this.seen.size >= 4096) this.seen.clear();
-      this.seen.set(frame, skip);
+  test(s: string): boolean {
+    let answer = this.seen.get(s);
+    if (answer === undefined) {
+      answer = this.pattern.test(s);
+      if (this.seen.size >= 8192) this.seen.clear();
+      this.seen.set(s, answer);
     }
-    return skip;
+    return answer;
+  }
+}
+
+const isGenericFrame = new RememberedTest(GENERIC_SKIP);
+
+/** Whether a frame is skipped by a stack rule: generic, or one of the rule's own skips. */
+class FrameSkipper {
+  private readonly own: RegExp | undefined;
+  constructor(skip: string[] | undefined) {
+    this.own = skip?.length ? new RegExp(skip.join("|")) : undefined;
+  }
+  test(frame: string): boolean {
+    return isGenericFrame.test(frame) || (this.own?.test(frame) ?? false);
   }
 }
 
@@ -47,7 +63,7 @@ const skipCache = new Map<StackRule, FrameSkipper>();
 function skipperFor(stack: StackRule): FrameSkipper {
   let r = skipCache.get(stack);
   if (!r) {
-    r = new FrameSkipper(new RegExp([GENERIC_SKIP, ...(stack.skip ?? [])].join("|")));
+    r = new FrameSkipper(stack.skip);
     skipCache.set(stack, r);
   }
   return r;
