@@ -124,8 +124,23 @@ function addRegisters(into: Record<string, string>, t: string): void {
 
 /** Fill the structured fields of a report from its lines (prefix first, then body). */
 export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): void {
-  into.registers = {};
-  into.trace = [];
+  // The report's fields are written once each; what the loop tests lives in locals. A report's shape differs
+  // from one report to the next, so reading its properties back on every line is a slow, megamorphic lookup.
+  const registers: Record<string, string> = {};
+  const trace: Report["trace"] = [];
+  into.registers = registers;
+  into.trace = trace;
+  let cpuSeen = false;
+  let releaseSeen = false;
+  let blockedTaskSeen = false;
+  let bugAtSeen = false;
+  let oopsSeen = false;
+  let hardwareSeen = false;
+  let kernelOffsetSeen = false;
+  let panicSeen = false;
+  let modulesSeen = false;
+  let fault: Report["fault"];
+  let mainRip: Rip | undefined;
   for (const l of prefix) {
     if (/sysrq: .*Trigger a crash|SysRq : Trigger a crash/.test(l.text)) into.trigger = "sysrq";
   }
@@ -156,48 +171,67 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
           if (f[7]) symbol.module = f[7];
           frame.symbol = symbol;
         }
-        into.trace.push(frame);
+        trace.push(frame);
         continue;
       }
     }
     // Cheap guards first: each pattern below only fits lines that contain its keyword.
-    if (!into.release && t.includes("CPU: ")) {
+    if (!releaseSeen && t.includes("CPU: ")) {
       const m = HEADER_CPU.exec(t);
       if (m) {
         into.cpu = Number(m[1]);
         into.pid = Number(m[2]);
+        cpuSeen = true;
         into.comm = m[3];
         if (m[4]) into.kdumpLoaded = true;
         into.taint = { text: (m[5] ?? "").trimEnd(), flags: decodeTaint(m[5] ?? "") };
         into.release = m[6];
+        releaseSeen = true;
         if (m[7]) into.build = m[7].trim();
         continue;
       }
     }
-    if (into.cpu === undefined && (t.startsWith("WARNING:") || t.startsWith("INFO: task"))) {
+    if (!cpuSeen && (t.startsWith("WARNING:") || t.startsWith("INFO: task"))) {
       const w = WARN_CPU.exec(t);
       if (w) {
         into.cpu = Number(w[1]);
         into.pid = Number(w[2]);
+        cpuSeen = true;
       }
       const h = HUNG_TASK.exec(t);
-      if (h && !into.blockedTask) into.blockedTask = { comm: h[1], pid: Number(h[2]) };
+      if (h && !blockedTaskSeen) {
+        into.blockedTask = { comm: h[1], pid: Number(h[2]) };
+        blockedTaskSeen = true;
+      }
     }
-    if (!into.bugAt && t.includes(" at ") && (t.includes("kernel BUG") || t.startsWith("WARNING:"))) {
+    if (!bugAtSeen && t.includes(" at ") && (t.includes("kernel BUG") || t.startsWith("WARNING:"))) {
       const b = BUG_AT.exec(t) ?? /WARNING: .* at (\S+?):(\d+) /.exec(t);
-      if (b) into.bugAt = { file: b[1], line: Number(b[2]) };
+      if (b) {
+        into.bugAt = { file: b[1], line: Number(b[2]) };
+        bugAtSeen = true;
+      }
     }
-    if (!into.oops && t.includes("[#")) {
+    if (!oopsSeen && t.includes("[#")) {
       const o = OOPS.exec(t);
-      if (o)
+      if (o) {
         into.oops = { code: o[1], count: Number(o[2]), config: o[3].trim().split(/\s+/).filter(Boolean) };
+        oopsSeen = true;
+      }
     }
-    if (t.startsWith("Hardware name: ") && !into.hardware) into.hardware = t.slice(15).trim();
-    if (t.startsWith("Kernel Offset: ") && !into.kernelOffset) into.kernelOffset = /0x[0-9a-f]+/.exec(t)?.[0];
-    if (t.includes("Kernel panic - not syncing: ") && into.panic === undefined) {
+    if (!hardwareSeen && t.startsWith("Hardware name: ")) {
+      into.hardware = t.slice(15).trim();
+      hardwareSeen = into.hardware !== "";
+    }
+    if (!kernelOffsetSeen && t.startsWith("Kernel Offset: ")) {
+      into.kernelOffset = /0x[0-9a-f]+/.exec(t)?.[0];
+      kernelOffsetSeen = into.kernelOffset !== undefined;
+    }
+    if (!panicSeen && t.includes("Kernel panic - not syncing: ")) {
       into.panic = t.slice(t.indexOf("Kernel panic - not syncing: ") + 28).trim();
+      panicSeen = true;
     }
-    if (t.startsWith("Modules linked in:") && !into.modules) {
+    if (!modulesSeen && t.startsWith("Modules linked in:")) {
+      modulesSeen = true;
       const list = t.slice(18).replace(/\[last unloaded: ([^\]]+)\]/, (_, m: string) => {
         into.unloadedModules = m.trim().split(/\s+/);
         return "";
@@ -217,7 +251,8 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     const pfCode = t.startsWith("#PF:") ? PF_CODE.exec(t) : null;
     if (pfCode) {
       const code = Number.parseInt(pfCode[1], 16);
-      into.fault = { ...into.fault, pageFault: decodePageFault(code), description: pfAccess };
+      fault = { ...fault, pageFault: decodePageFault(code), description: pfAccess };
+      into.fault = fault;
       continue;
     }
     const pf = t.startsWith("#PF:") ? PF_ACCESS.exec(t) : null;
@@ -225,16 +260,17 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       pfAccess = pf[1];
       continue;
     }
-    if (!into.fault?.address && /BUG:|Unable to handle|general protection|stack segment/.test(t)) {
+    if (!fault?.address && /BUG:|Unable to handle|general protection|stack segment/.test(t)) {
       const fa = FAULT_ADDR.exec(t);
       if (fa) {
         const addr = fa[1] ? `0x${fa[1]}` : fa[2];
-        into.fault = { ...into.fault, address: addr };
-        if (fa[2]) into.fault.note = "probably for a non-canonical address: not a valid pointer on x86-64";
+        fault = { ...fault, address: addr };
+        if (fa[2]) fault.note = "probably for a non-canonical address: not a valid pointer on x86-64";
+        into.fault = fault;
       }
     }
     if (CALL_TRACE.test(t)) {
-      if (!traceDone && into.trace.length === 0) inTrace = true;
+      if (!traceDone && trace.length === 0) inTrace = true;
       regsFrame = undefined;
       continue;
     }
@@ -250,14 +286,15 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       const r = parseRip(rip[1], rip[2]);
       if (inTrace) {
         regsFrame = { kind: "regs", context, rip: r, registers: {} };
-        into.trace.push(regsFrame);
-      } else if (!into.rip && !mainRegsDone) {
+        trace.push(regsFrame);
+      } else if (!mainRip && !mainRegsDone) {
+        mainRip = r;
         into.rip = r;
       }
       continue;
     }
     if (t.startsWith("Code: ")) {
-      const sym = (regsFrame?.rip ?? into.rip)?.symbol;
+      const sym = (regsFrame?.rip ?? mainRip)?.symbol;
       const listing = t.slice(6);
       if (regsFrame) lazyCode(regsFrame, listing, sym);
       else if (!mainCodeSeen && !mainRegsDone) {
@@ -268,7 +305,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     }
     if (REGISTER_LINE.test(t)) {
       if (regsFrame) addRegisters(regsFrame.registers, t);
-      else if (!mainRegsDone) addRegisters(into.registers, t);
+      else if (!mainRegsDone) addRegisters(registers, t);
       continue;
     }
     if (!inTrace) continue;
@@ -286,7 +323,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       continue;
     }
   }
-  if (into.fault && !into.fault.address && into.registers.CR2 && into.fault.pageFault) {
-    into.fault.address = `0x${into.registers.CR2}`;
+  if (fault && !fault.address && registers.CR2 && fault.pageFault) {
+    fault.address = `0x${registers.CR2}`;
   }
 }
