@@ -34,6 +34,11 @@ const LEVEL = /^<\d{1,3}>/;
 const DROPPED = /^\*\* \d+ printk messages dropped \*\* /;
 const LOGIN_JUNK = /^.{0,200}? login: (?=<\d|\[ *\d)/;
 
+/** Every line has the same shape (fields in one order, none added later): code that walks lines stays fast. */
+function logLine(no: number, text: string, stamped: boolean, time?: number, caller?: string): LogLine {
+  return { no, text, time, caller, stamped, family: undefined };
+}
+
 /** Parse one raw line (without its newline). */
 export function parseLine(raw: string, no: number): LogLine {
   let s = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
@@ -50,7 +55,7 @@ export function parseLine(raw: string, no: number): LogLine {
     }
     if (s.charCodeAt(0) !== 0x5b) {
       if (s.charCodeAt(0) === 0x3c) s = s.replace(LEVEL, "");
-      if (s.charCodeAt(0) !== 0x5b) return { no, text: s, stamped: false };
+      if (s.charCodeAt(0) !== 0x5b) return logLine(no, s, false);
     }
   }
   const m = STAMP.exec(s);
@@ -61,13 +66,11 @@ export function parseLine(raw: string, no: number): LogLine {
     if (kern) text = text.slice(kern[0].length);
     // crash's `log -m` and `dmesg -x` put the level after the stamp.
     if (text.charCodeAt(0) === 0x3c) text = text.replace(LEVEL, "");
-    const line: LogLine = { no, text, time: Number(m[1]), stamped: true };
-    if (m[2]) line.caller = m[2];
-    return line;
+    return logLine(no, text, true, Number(m[1]), m[2] || undefined);
   }
   const h = HUMAN_STAMP.exec(s);
-  if (h) return { no, text: s.slice(h[0].length), stamped: true };
-  return { no, text: s, stamped: false };
+  if (h) return logLine(no, s.slice(h[0].length), true);
+  return logLine(no, s, false);
 }
 
 /**
