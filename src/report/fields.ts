@@ -93,6 +93,14 @@ function hexRun(t: string, i: number, max: number): number {
  * `CR2: 0000…`): NAME a whole word of 2–8 word characters starting with a letter, value 4–16 hex digits.
  * Tokenised by hand: a regex scan with `\b` tries every position of every line.
  */
+/**
+ * A register set: a dictionary without a prototype. Names vary from line to line and report to report; an
+ * ordinary object would see every `in` test as a new shape (slow), and would answer true for `toString`.
+ */
+function registerSet(): Record<string, string> {
+  return Object.create(null);
+}
+
 function addRegisters(into: Record<string, string>, t: string): void {
   let from = 0;
   for (let colon = t.indexOf(":"); colon !== -1; colon = t.indexOf(":", Math.max(colon + 1, from))) {
@@ -126,7 +134,7 @@ function addRegisters(into: Record<string, string>, t: string): void {
 export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): void {
   // The report's fields are written once each; what the loop tests lives in locals. A report's shape differs
   // from one report to the next, so reading its properties back on every line is a slow, megamorphic lookup.
-  const registers: Record<string, string> = {};
+  const registers = registerSet();
   const trace: Report["trace"] = [];
   into.registers = registers;
   into.trace = trace;
@@ -285,7 +293,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     if (rip) {
       const r = parseRip(rip[1], rip[2]);
       if (inTrace) {
-        regsFrame = { kind: "regs", context, rip: r, registers: {} };
+        regsFrame = { kind: "regs", context, rip: r, registers: registerSet() };
         trace.push(regsFrame);
       } else if (!mainRip && !mainRegsDone) {
         mainRip = r;
