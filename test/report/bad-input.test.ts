@@ -4,6 +4,7 @@ import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "nod
 import { join } from "node:path";
 import { test } from "node:test";
 import { parseReports } from "../../src/report/reader.ts";
+import { Utf8ChunkDecoder } from "../../src/util/utf8-chunks.ts";
 import { fixture, kdx, tempDir } from "../helpers.ts";
 
 const NULL_LOG = readFileSync(fixture("vmcore/6.1-null/console.log"));
@@ -95,4 +96,34 @@ test("unknown options are usage errors, not crashes", () => {
   const r = kdx(["oops", "--frobnicate"]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^kdx: Unknown option '--frobnicate'/);
+});
+
+test("text read in chunks is the text whole: characters split between chunks, ASCII chunks after them, a cut-off end", () => {
+  // A real log with multi-byte characters (2, 3 and 4 bytes), an invalid byte and a character cut short before
+  // plain text put in, cut into chunks at every offset around them: each cut must give exactly what one decode
+  // of the whole gives.
+  const log = NULL_LOG.subarray(0, 4096);
+  const odd = Buffer.concat([
+    log.subarray(0, 1000),
+    Buffer.from("é€𝄞"),
+    Buffer.from([0xff]),
+    Buffer.from("€").subarray(0, 2),
+    log.subarray(1000),
+  ]);
+  const whole = odd.toString("utf8");
+  for (let cut = 995; cut < 1015; cut++) {
+    for (const size of [1, 2, 3, 7, 64]) {
+      const decoder = new Utf8ChunkDecoder();
+      let text = decoder.write(odd.subarray(0, cut));
+      for (let i = cut; i < odd.length; i += size)
+        text += decoder.write(odd.subarray(i, Math.min(odd.length, i + size)));
+      text += decoder.end();
+      assert.equal(text, whole, `cut at ${cut}, then chunks of ${size}`);
+    }
+  }
+  // Input that ends inside a character: the piece left over becomes one replacement character.
+  const decoder = new Utf8ChunkDecoder();
+  const cutOff =
+    decoder.write(Buffer.concat([log.subarray(0, 100), Buffer.from("€").subarray(0, 2)])) + decoder.end();
+  assert.equal(cutOff, `${log.subarray(0, 100).toString("latin1")}\ufffd`);
 });

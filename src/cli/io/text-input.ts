@@ -1,8 +1,8 @@
 /** Read a log file (or stdin) in chunks, refusing what is clearly not text. */
 import { createReadStream } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
 import { describeFsError } from "../../platform/node/file-source.ts";
 import { FormatError } from "../../util/errors.ts";
+import { Utf8ChunkDecoder } from "../../util/utf8-chunks.ts";
 
 const CHUNK = 1 << 20;
 
@@ -33,7 +33,7 @@ export function sniffBinary(head: Buffer): string | undefined {
 /** Stream a file's text to `onText`, chunk by chunk. `path` "-" is standard input. */
 export async function readTextChunks(path: string, onText: (s: string) => void): Promise<void> {
   const stream = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: CHUNK });
-  const decoder = new StringDecoder("utf8");
+  const decoder = new Utf8ChunkDecoder();
   let first = true;
   try {
     for await (const chunk of stream) {
