@@ -10,8 +10,8 @@ export interface LogLine {
   no: number;
   /** The message text, prefixes and trailing CR removed. */
   text: string;
-  /** Seconds since boot from a `[ 12.345678]` stamp, when there is one. */
-  time?: number;
+  /** The `12.345678` of a `[ 12.345678]` stamp (seconds since boot), when there is one; see lineTime. */
+  stamp?: string;
   /** Caller id without brackets and padding: `T123` (task) or `C1` (CPU). */
   caller?: string;
   /** True when a printk timestamp prefix was present. */
@@ -35,8 +35,13 @@ const DROPPED = /^\*\* \d+ printk messages dropped \*\* /;
 const LOGIN_JUNK = /^.{0,200}? login: (?=<\d|\[ *\d)/;
 
 /** Every line has the same shape (fields in one order, none added later): code that walks lines stays fast. */
-function logLine(no: number, text: string, stamped: boolean, time?: number, caller?: string): LogLine {
-  return { no, text, time, caller, stamped, family: undefined };
+function logLine(no: number, text: string, stamped: boolean, stamp?: string, caller?: string): LogLine {
+  return { no, text, stamp, caller, stamped, family: undefined };
+}
+
+/** Seconds since boot of a stamped line (converted only for the lines that need it: few do). */
+export function lineTime(line: LogLine): number | undefined {
+  return line.stamp === undefined ? undefined : Number(line.stamp);
 }
 
 /** Parse one raw line (without its newline). */
@@ -66,7 +71,7 @@ export function parseLine(raw: string, no: number): LogLine {
     if (kern) text = text.slice(kern[0].length);
     // crash's `log -m` and `dmesg -x` put the level after the stamp.
     if (text.charCodeAt(0) === 0x3c) text = text.replace(LEVEL, "");
-    return logLine(no, text, true, Number(m[1]), m[2] || undefined);
+    return logLine(no, text, true, m[1], m[2] || undefined);
   }
   const h = HUMAN_STAMP.exec(s);
   if (h) return logLine(no, s.slice(h[0].length), true);

@@ -4,7 +4,7 @@
  * memory does not grow with the input.
  */
 import { parseFields } from "./fields.ts";
-import { type LogLine, MAX_LINE, parseLine } from "./lines.ts";
+import { type LogLine, lineTime, MAX_LINE, parseLine } from "./lines.ts";
 import { decodePageFault } from "./pagefault.ts";
 import { ANY_HEADER } from "./rules.ts";
 
@@ -60,7 +60,8 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     trace: [],
     lines: ext.body.map((l) => l.text),
   };
-  if (head.time !== undefined) report.time = head.time;
+  const time = lineTime(head);
+  if (time !== undefined) report.time = time;
   const guilty = described.frames.find((f) => f !== "corrupted");
   if (guilty) report.guiltyFrame = guilty;
   parseFields(ext.prefix, ext.body, report);
