@@ -12,5 +12,17 @@ export function compressPages(
   out: Uint8Array,
   sizes: Int32Array,
 ): number;
+/**
+ * compressPages on one of libuv's pool threads: several batches compress at once with no JS thread to start
+ * (UV_THREADPOOL_SIZE, default 4, bounds how many). The buffers must be left alone until the promise settles.
+ */
+export function compressPagesAsync(
+  method: Method,
+  pages: Uint8Array,
+  count: number,
+  pageSize: number,
+  out: Uint8Array,
+  sizes: Int32Array,
+): Promise<number>;
 /** The methods whose system library was loaded, each with that library's version string ("" if it has none). */
 export function methods(): Partial<Record<Method, string>>;

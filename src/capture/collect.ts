@@ -1,7 +1,7 @@
 /**
  * kdx collect: makedumpfile's job. Decide which pages a dump level keeps (from the struct pages, VMCOREINFO
  * alone), then copy those pages out of any dump kdx reads into makedumpfile's kdump-compressed format,
- * compressing them in batches (on worker threads when asked). Platform-free: the caller supplies the
+ * compressing them in batches (several at once on other threads when asked). Platform-free: the caller supplies the
  * output sink and the batch compressor.
  */
 import { DL_EXCLUDE_ZERO, type ExclusionCounts, excludeUnnecessaryPages } from "../analysis/page-filter.ts";
@@ -29,6 +29,8 @@ export const BATCH_PAGES = 256;
  */
 export interface BatchCompressor {
   compress(pages: Uint8Array, count: number, pageSize: number, out: Uint8Array): Promise<CompressedBatch>;
+  /** How many batches it compresses at once (1 when absent): collect keeps enough in flight to feed them. */
+  readonly concurrency?: number;
 }
 
 export interface CompressedBatch {
@@ -221,7 +223,7 @@ export async function collect(
   // Batches are read in order and compressed concurrently; results are written strictly in order. Their
   // buffers go round: a batch's are reused once it is written.
   const inFlight: Promise<() => void>[] = [];
-  const depth = 4;
+  const depth = Math.max(4, (compressor?.concurrency ?? 1) + 2);
   const buffers = new BufferPool(BATCH_PAGES * ps, depth + 2);
   let pfn = 0;
   const nextBatch = (): Promise<() => void> | undefined => {

@@ -9,7 +9,12 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import type { Compression } from "../../src/dump/codecs/index.ts";
 import { nodeCodecs } from "../../src/platform/node/codecs.ts";
-import { compressBatch, compressorLibrary } from "../../src/platform/node/compress-batch.ts";
+import {
+  compressBatch,
+  compressBatchOnPool,
+  compressorLibrary,
+} from "../../src/platform/node/compress-batch.ts";
+import { CompressPool } from "../../src/platform/node/compress-pool.ts";
 import { fallbackCompressors } from "../../src/platform/node/compressors.ts";
 import { FileSource } from "../../src/platform/node/file-source.ts";
 import { fixtureDumps } from "../dump-fixtures.ts";
@@ -100,4 +105,55 @@ test("the batch call refuses buffers smaller than the pages it is told of, and u
     () => codec.compressPages("lz4" as never, pages, 1, PS, new Uint8Array(PS), sizes),
     /compressPages\(method/,
   );
+});
+
+test("on libuv's pool threads, batches compressed several at once are the bytes of the calling thread's", async () => {
+  for (const method of METHODS) {
+    const expected = new Uint8Array(256 * PS);
+    const expectedSizes = new Int32Array(256);
+    const length = compressBatch(method, pages, 256, PS, expected, expectedSizes);
+    const runs = Array.from({ length: 4 }, () => ({
+      out: new Uint8Array(256 * PS),
+      sizes: new Int32Array(256),
+    }));
+    const lengths = await Promise.all(
+      runs.map((r) => compressBatchOnPool(method, pages, 256, PS, r.out, r.sizes)!),
+    );
+    for (const [i, r] of runs.entries()) {
+      assert.equal(lengths[i], length, method);
+      assert.deepEqual(r.sizes, expectedSizes, method);
+      assert.ok(
+        Buffer.from(r.out.subarray(0, length)).equals(Buffer.from(expected.subarray(0, length))),
+        method,
+      );
+    }
+  }
+  const codec = createRequire(import.meta.url)("page-codec") as typeof import("page-codec");
+  assert.throws(
+    () => codec.compressPagesAsync("zstd", pages, 256, PS, new Uint8Array(PS), new Int32Array(256)),
+    RangeError,
+  );
+});
+
+test("the worker-thread pool (for methods the native codec lacks) gives the same batches", async () => {
+  const pool = new CompressPool("snappy", 2);
+  try {
+    const expected = new Uint8Array(256 * PS);
+    const expectedSizes = new Int32Array(256);
+    compressBatch("snappy", pages, 256, PS, expected, expectedSizes);
+    // Copies: the pool moves the buffers it is given to a worker and back. Batches compress on the calling
+    // thread until a worker has booted: go on until the workers have taken some.
+    for (let round = 0; round < 200 && pool.batchesOnWorkers < 4; round++) {
+      const batches = await Promise.all(
+        [0, 1, 2, 3].map(() => pool.compress(pages.slice(), 256, PS, new Uint8Array(256 * PS))),
+      );
+      for (const b of batches) {
+        assert.deepEqual(b.sizes, expectedSizes);
+        assert.ok(Buffer.from(b.out).equals(Buffer.from(expected)));
+      }
+    }
+    assert.ok(pool.batchesOnWorkers >= 4, `${pool.batchesOnWorkers} batches on the workers`);
+  } finally {
+    await pool.close();
+  }
 });

@@ -4,12 +4,15 @@
  *
  * The libraries are opened at run time, so building needs none of their headers and a missing one only
  * takes its method away. RTLD_DEEPBIND: Node exports zlib symbols of its own, which would otherwise stand
- * in for libz's internal calls. Per-thread state (LZO's work memory, zstd's context) lives in the addon's
- * instance data: each worker thread has its own. */
+ * in for libz's internal calls. A batch compresses on the calling thread (compressPages) or on one of libuv's
+ * pool threads (compressPagesAsync: makedumpfile's --num-threads without a JS thread to boot). Per-thread
+ * state (LZO's work memory, zstd's context) lives in the addon's instance data for JS threads and in a
+ * thread-specific key for pool threads. */
 #include <dlfcn.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +109,44 @@ static size_t compress_one(struct thread_state *st, int method, const unsigned c
   return 0;
 }
 
+/* Compress count pages of page_size bytes laid end to end in pages, into out (out_len >= count * page_size):
+ * each page's compressed form where it shrinks (sizes[i] is its length), else the page itself (sizes[i] = -1:
+ * stored raw). NULL and the bytes written, or what went wrong. Touches no JS value: runs on any thread. */
+static const char *compress_batch(struct thread_state *st, int method, const void *pages, uint32_t count,
+                                  uint32_t page_size, void *out, size_t out_len, int32_t *sizes,
+                                  size_t *written) {
+  size_t bound = output_bound(page_size);
+  if (st->scratch_len < bound) {
+    free(st->scratch);
+    st->scratch = malloc(bound);
+    st->scratch_len = st->scratch ? bound : 0;
+  }
+  if (method == LZO && !st->lzo_work) st->lzo_work = malloc(LZO_WORK_MEMORY);
+  if (method == ZSTD && !st->zstd_cctx) st->zstd_cctx = lib.zstd_create();
+  if (!st->scratch || (method == LZO && !st->lzo_work) || (method == ZSTD && !st->zstd_cctx))
+    return "compressPages: out of memory";
+  size_t at = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    const unsigned char *page = (const unsigned char *)pages + (size_t)i * page_size;
+    /* Straight into out while a worst case still fits there; the last few pages go through scratch. */
+    int direct = out_len - at >= bound;
+    unsigned char *dst = direct ? (unsigned char *)out + at : st->scratch;
+    size_t len = compress_one(st, method, page, page_size, dst);
+    if (len == 0) return "compressPages: the library failed to compress a page";
+    if (len < page_size) {
+      if (!direct) memcpy((unsigned char *)out + at, dst, len);
+      sizes[i] = (int32_t)len;
+      at += len;
+    } else {
+      memcpy((unsigned char *)out + at, page, page_size);
+      sizes[i] = -1;
+      at += page_size;
+    }
+  }
+  *written = at;
+  return NULL;
+}
+
 static void free_state(napi_env env, void *data, void *hint) {
   struct thread_state *st = data;
   (void)env, (void)hint;
@@ -124,77 +165,135 @@ static int method_of(napi_env env, napi_value v) {
   return -1;
 }
 
-/* compressPages(method, pages, count, pageSize, out, sizes) -> bytes written to out.
- * Page i is pages[i*pageSize ..]. Appended to out: its compressed form when smaller than the page (sizes[i]
- * is its length), else the page itself (sizes[i] = -1: stored raw). out needs count * pageSize bytes. */
-static napi_value CompressPages(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], result;
-  void *pages, *out, *sizes_data;
-  size_t pages_len, out_len, sizes_len;
+/* A batch's arguments, checked. */
+struct batch {
+  int method;
+  void *pages, *out;
+  size_t out_len;
   uint32_t count, page_size;
+  int32_t *sizes;
+};
+
+/* Read and check compressPages' six arguments into b; throws and returns 0 when they do not fit. */
+static int batch_args(napi_env env, napi_callback_info info, napi_value argv[6], struct batch *b) {
+  size_t argc = 6, pages_len, sizes_len;
   napi_typedarray_type sizes_type;
+  void *sizes;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int method = argc == 6 ? method_of(env, argv[0]) : -1;
-  if (method < 0 || napi_get_buffer_info(env, argv[1], &pages, &pages_len) != napi_ok ||
-      napi_get_value_uint32(env, argv[2], &count) != napi_ok ||
-      napi_get_value_uint32(env, argv[3], &page_size) != napi_ok ||
-      napi_get_buffer_info(env, argv[4], &out, &out_len) != napi_ok ||
-      napi_get_typedarray_info(env, argv[5], &sizes_type, &sizes_len, &sizes_data, NULL, NULL) != napi_ok ||
+  b->method = argc == 6 ? method_of(env, argv[0]) : -1;
+  if (b->method < 0 || napi_get_buffer_info(env, argv[1], &b->pages, &pages_len) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &b->count) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &b->page_size) != napi_ok ||
+      napi_get_buffer_info(env, argv[4], &b->out, &b->out_len) != napi_ok ||
+      napi_get_typedarray_info(env, argv[5], &sizes_type, &sizes_len, &sizes, NULL, NULL) != napi_ok ||
       sizes_type != napi_int32_array) {
     napi_throw_type_error(env, NULL,
                           "compressPages(method: 'zlib'|'lzo'|'snappy'|'zstd', pages: Buffer, count: number, "
                           "pageSize: number, out: Buffer, sizes: Int32Array)");
-    return NULL;
+    return 0;
   }
-  if (page_size == 0 || (size_t)count * page_size > pages_len || (size_t)count * page_size > out_len ||
-      count > sizes_len) {
+  b->sizes = sizes;
+  if (b->page_size == 0 || (size_t)b->count * b->page_size > pages_len ||
+      (size_t)b->count * b->page_size > b->out_len || b->count > sizes_len) {
     napi_throw_range_error(env, NULL, "compressPages: the buffers are smaller than count pages");
-    return NULL;
+    return 0;
   }
-  if (!available(method)) {
+  if (!available(b->method)) {
     napi_throw_error(env, NULL, "compressPages: the system library for this method could not be loaded");
-    return NULL;
+    return 0;
   }
+  return 1;
+}
+
+/* compressPages(method, pages, count, pageSize, out, sizes) -> bytes written to out, on the calling thread.
+ * Page i is pages[i*pageSize ..]. Appended to out: its compressed form when smaller than the page (sizes[i]
+ * is its length), else the page itself (sizes[i] = -1: stored raw). out needs count * pageSize bytes. */
+static napi_value CompressPages(napi_env env, napi_callback_info info) {
+  napi_value argv[6], result;
+  struct batch b;
+  if (!batch_args(env, info, argv, &b)) return NULL;
   struct thread_state *st;
   napi_get_instance_data(env, (void **)&st);
-  size_t bound = output_bound(page_size);
-  if (st->scratch_len < bound) {
-    free(st->scratch);
-    st->scratch = malloc(bound);
-    st->scratch_len = st->scratch ? bound : 0;
+  size_t written;
+  const char *error = compress_batch(st, b.method, b.pages, b.count, b.page_size, b.out, b.out_len, b.sizes, &written);
+  if (error) {
+    napi_throw_error(env, NULL, error);
+    return NULL;
   }
-  if (method == LZO && !st->lzo_work) st->lzo_work = malloc(LZO_WORK_MEMORY);
-  if (method == ZSTD && !st->zstd_cctx) st->zstd_cctx = lib.zstd_create();
-  if (!st->scratch || (method == LZO && !st->lzo_work) || (method == ZSTD && !st->zstd_cctx)) {
+  napi_create_double(env, (double)written, &result);
+  return result;
+}
+
+/* The state of the thread-pool threads that run batches: one per thread, freed when the thread ends. */
+static pthread_key_t pool_thread_state;
+
+static void free_pool_thread_state(void *st) { free_state(NULL, st, NULL); }
+
+struct batch_job {
+  struct batch b;
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref buffers[3]; /* pages, out, sizes: kept alive while a pool thread uses them */
+  size_t written;
+  const char *error;
+};
+
+static void run_batch_job(napi_env env, void *data) {
+  struct batch_job *job = data;
+  (void)env;
+  struct thread_state *st = pthread_getspecific(pool_thread_state);
+  if (!st) {
+    st = calloc(1, sizeof *st);
+    if (!st || pthread_setspecific(pool_thread_state, st) != 0) {
+      free(st);
+      job->error = "compressPages: out of memory";
+      return;
+    }
+  }
+  const struct batch *b = &job->b;
+  job->error = compress_batch(st, b->method, b->pages, b->count, b->page_size, b->out, b->out_len, b->sizes, &job->written);
+}
+
+static void finish_batch_job(napi_env env, napi_status status, void *data) {
+  struct batch_job *job = data;
+  napi_value v;
+  if (status != napi_ok && !job->error) job->error = "compressPages: the batch was cancelled";
+  if (job->error) {
+    napi_value message;
+    napi_create_string_utf8(env, job->error, NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &v);
+    napi_reject_deferred(env, job->deferred, v);
+  } else {
+    napi_create_double(env, (double)job->written, &v);
+    napi_resolve_deferred(env, job->deferred, v);
+  }
+  for (int i = 0; i < 3; i++) napi_delete_reference(env, job->buffers[i]);
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+/* compressPagesAsync(...the same arguments) -> Promise of the bytes written: the batch is compressed on one of
+ * libuv's pool threads, so several run at once with no JS thread to start. The buffers must not be touched
+ * until the promise settles. */
+static napi_value CompressPagesAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[6], promise, name;
+  struct batch_job *job = calloc(1, sizeof *job);
+  if (!job) {
     napi_throw_error(env, NULL, "compressPages: out of memory");
     return NULL;
   }
-
-  int32_t *sizes = sizes_data;
-  size_t at = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    const unsigned char *page = (const unsigned char *)pages + (size_t)i * page_size;
-    /* Straight into out while a worst case still fits there; the last few pages go through scratch. */
-    int direct = out_len - at >= bound;
-    unsigned char *dst = direct ? (unsigned char *)out + at : st->scratch;
-    size_t len = compress_one(st, method, page, page_size, dst);
-    if (len == 0) {
-      napi_throw_error(env, NULL, "compressPages: the library failed to compress a page");
-      return NULL;
-    }
-    if (len < page_size) {
-      if (!direct) memcpy((unsigned char *)out + at, dst, len);
-      sizes[i] = (int32_t)len;
-      at += len;
-    } else {
-      memcpy((unsigned char *)out + at, page, page_size);
-      sizes[i] = -1;
-      at += page_size;
-    }
+  if (!batch_args(env, info, argv, &job->b)) {
+    free(job);
+    return NULL;
   }
-  napi_create_double(env, (double)at, &result);
-  return result;
+  napi_create_reference(env, argv[1], 1, &job->buffers[0]);
+  napi_create_reference(env, argv[4], 1, &job->buffers[1]);
+  napi_create_reference(env, argv[5], 1, &job->buffers[2]);
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "compressPages", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, run_batch_job, finish_batch_job, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
 }
 
 /* methods() -> { zlib: "1.2.13", lzo: ..., ... }: each library loaded, by its version (or "" without one). */
@@ -218,8 +317,13 @@ static napi_value Methods(napi_env env, napi_callback_info info) {
 
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 
+static void load_once(void) {
+  load_libraries();
+  pthread_key_create(&pool_thread_state, free_pool_thread_state);
+}
+
 NAPI_MODULE_INIT() {
-  pthread_once(&loaded, load_libraries); /* once per process: worker threads initialise the addon too */
+  pthread_once(&loaded, load_once); /* once per process: worker threads initialise the addon too */
   struct thread_state *st = calloc(1, sizeof *st);
   if (!st || napi_set_instance_data(env, st, free_state, NULL) != napi_ok) {
     napi_throw_error(env, NULL, "page-codec: out of memory");
@@ -228,6 +332,8 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "compressPages", NAPI_AUTO_LENGTH, CompressPages, NULL, &fn);
   napi_set_named_property(env, exports, "compressPages", fn);
+  napi_create_function(env, "compressPagesAsync", NAPI_AUTO_LENGTH, CompressPagesAsync, NULL, &fn);
+  napi_set_named_property(env, exports, "compressPagesAsync", fn);
   napi_create_function(env, "methods", NAPI_AUTO_LENGTH, Methods, NULL, &fn);
   napi_set_named_property(env, exports, "methods", fn);
   return exports;

@@ -6,7 +6,7 @@ import type { Compression } from "../../dump/codecs/index.ts";
 import { FlattenedRestorer, FlattenedSink, type OutputSink } from "../../dump/flattened-stream.ts";
 import { Kernel } from "../../kernel/kernel.ts";
 import { compressorLibrary } from "../../platform/node/compress-batch.ts";
-import { CompressPool, inlineCompressor } from "../../platform/node/compress-pool.ts";
+import { inlineCompressor, threadedCompressor } from "../../platform/node/compress-pool.ts";
 import { AtomicOutputFile, fdAppender, INCOMPLETE_SUFFIX } from "../../platform/node/output-file.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
 import { openDumpFile, reportWarnings } from "../io/dump-input.ts";
@@ -33,7 +33,7 @@ options:
   -F                 write the flattened format to standard output (for ssh)
   -R                 read a flattened stream from standard input and write OUT
   -f                 overwrite OUT if it exists
-  --num-threads N    compress on N worker threads (default 0: on the main thread)
+  --num-threads N    compress N batches at once on threads (default 0: on the main thread)
   --message-level N  a sum of: 1 progress, 2 common messages, 4 errors,
                      8 debug (the compressor and its threads), 16 the page
                      statistics (default 23)
@@ -173,8 +173,10 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
     throw new UsageError("-F writes a binary stream: redirect standard output to a file or a pipe");
   const [input, target] = positionals as [string, string | undefined];
 
-  // The worker threads start first: they boot (some 40 ms each) while the dump is opened and filtered.
-  const pool = compression && threads > 0 ? new CompressPool(compression, threads) : undefined;
+  // libuv's pool runs 4 threads unless told otherwise before its first use (this is before it).
+  if (threads > 4) process.env.UV_THREADPOOL_SIZE ??= String(threads);
+  // Threads start first: worker threads (for the npm stand-ins) boot while the dump is opened and filtered.
+  const pool = compression && threads > 0 ? threadedCompressor(compression, threads) : undefined;
   let dump: ReturnType<typeof openDumpFile> | undefined;
   let file: AtomicOutputFile | undefined;
   try {
@@ -209,9 +211,7 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
     file?.commit();
     reportWarnings("collect", summary.warnings);
     if (ml & ML_DEBUG && compression) {
-      const where = pool
-        ? `, ${pool.batchesOnWorkers} of ${pool.batchesOnWorkers + pool.batchesInline} batches on ${threads} worker threads`
-        : "";
+      const where = pool ? `, ${pool.describe()}` : "";
       process.stderr.write(`Compression: ${compressorLibrary(compression)}${where}.\n`);
     }
     if (ml & ML_REPORT) process.stderr.write(`\n${formatSummary(summary, bytes())}\n`);

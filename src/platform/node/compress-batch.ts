@@ -23,6 +23,27 @@ export function compressorLibrary(method: Compression): string {
 }
 
 /**
+ * compressBatch on a thread of libuv's pool, where the native codec has the method; undefined where it does
+ * not (the stand-ins run on the calling thread only).
+ */
+export function compressBatchOnPool(
+  method: Compression,
+  pages: Uint8Array,
+  count: number,
+  pageSize: number,
+  out: Uint8Array,
+  sizes: Int32Array,
+): Promise<number> | undefined {
+  if (!pageCodec || nativeMethods[method] === undefined) return undefined;
+  return pageCodec.compressPagesAsync(method, pages, count, pageSize, out, sizes);
+}
+
+/** Whether compressBatchOnPool can take `method` here. */
+export function poolCompresses(method: Compression): boolean {
+  return pageCodec !== undefined && nativeMethods[method] !== undefined;
+}
+
+/**
  * Compress `count` pages laid end to end in `pages` into `out` (count × pageSize bytes): each page's
  * compressed form where it shrinks (sizes[i] bytes), else the page itself (sizes[i] = -1, pageSize bytes:
  * stored raw). Returns the bytes written to `out`.
