@@ -101,6 +101,20 @@ function registerSet(): Record<string, string> {
   return Object.create(null);
 }
 
+/** Register names met so far, one string each (a bounded few: RAX, CR2, EFLAGS, knlGS…). */
+const REGISTER_NAMES = new Map<string, string>();
+
+/**
+ * The one string kept for a register name. Used as a key once, a string is internalised; a fresh slice of
+ * the line would be looked up in V8's string table again on every test and store.
+ */
+function registerName(name: string): string {
+  const known = REGISTER_NAMES.get(name);
+  if (known !== undefined) return known;
+  if (REGISTER_NAMES.size < 512) REGISTER_NAMES.set(name, name);
+  return name;
+}
+
 function addRegisters(into: Record<string, string>, t: string): void {
   let from = 0;
   for (let colon = t.indexOf(":"); colon !== -1; colon = t.indexOf(":", Math.max(colon + 1, from))) {
@@ -116,7 +130,7 @@ function addRegisters(into: Record<string, string>, t: string): void {
     }
     const n = hexRun(t, i, 16);
     if (n < 4) continue;
-    const name = t.slice(start, colon);
+    const name = registerName(t.slice(start, colon));
     from = i + n;
     if (
       t.charCodeAt(from) === 0x28 /* ( */ &&

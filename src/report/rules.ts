@@ -395,7 +395,7 @@ export function stripSyscallPrefix(frame: string): string {
 }
 
 // Where a stall or lockup is anchored: the dispatching function, whose caller names the work.
-const STALL_ANCHORS: RegExp[] = [
+const STALL_ANCHORS = [
   "process_one_work",
   "do_syscall_",
   "do_fast_syscall_",
@@ -467,7 +467,9 @@ const STALL_ANCHORS: RegExp[] = [
   "smp_call_function",
   "tasklet_action",
   "tasklet_hi_action",
-].map((s) => new RegExp(s));
+];
+/** Any of them, as one search (each frame is tested against all). */
+const ANY_STALL_ANCHOR = new RegExp(STALL_ANCHORS.join("|"));
 
 /**
  * Stalls and lockups loop somewhere inside a piece of work; the top frame is
@@ -476,7 +478,7 @@ const STALL_ANCHORS: RegExp[] = [
  */
 export function pickStallFrame(frames: string[]): number {
   for (let i = 0; i < frames.length; i++) {
-    if (STALL_ANCHORS.some((a) => a.test(frames[i]))) {
+    if (ANY_STALL_ANCHOR.test(frames[i])) {
       if (frames[i].includes("smp_call_function")) return i;
       return i === 0 ? 0 : i - 1;
     }

@@ -53,6 +53,11 @@ export function isQuestionable(text: string): boolean {
   return text.includes(" ? ") && !text.includes("<EOI>");
 }
 
+function questionable(line: LogLine): boolean {
+  if (line.questionable === undefined) line.questionable = isQuestionable(line.text);
+  return line.questionable;
+}
+
 /** Find the first report at or after `from`; undefined when there is none. */
 export function findReport(lines: LogLine[], from: number): Extent | undefined {
   let start = -1;
@@ -73,7 +78,7 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
   const prefix: LogLine[] = [];
   for (let i = start - 1; i >= 0 && start - i <= PREFIX_LINES * 10 && prefix.length < maxPrefix; i--) {
     const l = lines[i];
-    if (contextOf(l) === context && l.text.length > 0 && !isQuestionable(l.text)) prefix.unshift(l);
+    if (contextOf(l) === context && l.text.length > 0 && !questionable(l)) prefix.unshift(l);
   }
 
   const limit = Math.min(lines.length, start + MAX_REPORT_LINES);
@@ -120,8 +125,7 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
     }
     if (text.startsWith("---[ end trace")) endTrace = j;
     if (text.includes("Kernel panic - not syncing")) endTrace = -1;
-    const questionable = !isHead && isQuestionable(text);
-    if (questionable) continue;
+    if (!isHead && questionable(line)) continue;
     textLines++;
     let skipLine = skipText;
     if (text.includes("Disabling lock debugging due to kernel taint")) skipLine = true;
