@@ -41,7 +41,7 @@ function fnv64(s: string): string {
 
 /** Build the report for one extent of parsed lines. */
 export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report {
-  const described = describe(ext.titleText, ext.family);
+  const described = describe(ext.titleText, ext.family, ext.titleLines);
   const rule = described.rule;
   const title = normaliseTitle(described.title);
   let corruptedReason = described.corrupted ?? missingStack(ext.titleText, rule, title);

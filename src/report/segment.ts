@@ -25,6 +25,8 @@ export interface Extent {
   body: LogLine[];
   /** The text titles are computed from: reliable lines only, in context. */
   titleText: string;
+  /** The lines of titleText (it is their join, each line ended by "\n"). */
+  titleLines: string[];
   /** Index of an `---[ end trace` line that will end the report 40 lines on, unless a panic follows; else -1. */
   endTrace: number;
 }
@@ -144,6 +146,7 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
   }
   if (endTrace >= 0 && end === limit && limit === lines.length) end = Math.max(endTrace + 1, end);
   const next = second >= 0 ? Math.max(second, start + 1) : Math.max(end, start + 1);
-  const titleText = titleLines.slice(0, titleEnd).join("\n") + "\n";
-  return { family, start, end, next, context, prefix, body, titleText, endTrace };
+  titleLines.length = titleEnd;
+  const titleText = titleLines.join("\n") + "\n";
+  return { family, start, end, next, context, prefix, body, titleText, titleLines, endTrace };
 }

@@ -148,8 +148,37 @@ function walkParts(
   return { results, ok };
 }
 
+/** Title templates cut once into literal text and argument numbers (`{2}`: the second). */
+const templates = new Map<string, (string | number)[]>();
+
 function fill(template: string, args: string[]): string {
-  return template.replace(/\{(\d+)\}/g, (_, n: string) => args[Number(n) - 1] ?? "");
+  let parts = templates.get(template);
+  if (!parts) {
+    parts = template.split(/\{(\d+)\}/).map((p, i) => (i % 2 ? Number(p) - 1 : p));
+    templates.set(template, parts);
+  }
+  let out = "";
+  for (const p of parts) out += typeof p === "number" ? (args[p] ?? "") : p;
+  return out;
+}
+
+/**
+ * `text.slice(from).split("\n")` where text is `lines.join("\n") + "\n"`, from the lines themselves: one
+ * string is cut instead of the whole rest being split again.
+ */
+function linesFrom(text: string, from: number, lines: string[] | undefined): string[] {
+  if (!lines) return text.slice(from).split("\n");
+  let pos = 0;
+  let i = 0;
+  while (i < lines.length && pos + lines[i].length < from) {
+    pos += lines[i].length + 1;
+    i++;
+  }
+  if (i === lines.length) return [""];
+  const out = [lines[i].slice(from - pos)];
+  for (let k = i + 1; k < lines.length; k++) out.push(lines[k]);
+  out.push("");
+  return out;
 }
 
 /**
@@ -176,8 +205,11 @@ function firstMatches(text: string, rules: TitleRule[]): (RegExpExecArray | null
   return rules.map((r, i) => (SINGLE_LINE.has(r) ? r.match.exec(text) : found[i]));
 }
 
-/** Choose the rule and build the raw (not yet normalised) title for a report text. */
-export function describe(text: string, family: Family): Titled {
+/**
+ * Choose the rule and build the raw (not yet normalised) title for a report text; `lines`, when the caller
+ * has them, are the text's lines (it is their join), which saves splitting it again.
+ */
+export function describe(text: string, family: Family, lines?: string[]): Titled {
   const matches = firstMatches(text, family.rules);
   let start = text.length;
   let best: Titled | undefined;
@@ -202,8 +234,8 @@ export function describe(text: string, family: Family): Titled {
     let frames: string[] = [];
     if (rule.stack) {
       const stack = rule.stack;
-      const lines = text.slice(m.index).split("\n");
-      const walk = (parts: StackPart[]) => walkParts(lines, parts, stack, skipperFor(stack));
+      const rest = linesFrom(text, m.index, lines);
+      const walk = (parts: StackPart[]) => walkParts(rest, parts, stack, skipperFor(stack));
       let r = walk(stack.parts);
       if (!r.ok && stack.parts2) r = walk(stack.parts2);
       frames = r.results;
