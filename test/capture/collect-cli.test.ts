@@ -77,6 +77,37 @@ test("--num-threads 2: the same bytes as one thread (lzo: makedumpfile's own fil
   assert.ok(same(single, multi));
 });
 
+test("--num-threads above libuv's pool: a warning saying how to get them, and the same bytes", () => {
+  const out = join(tmp, "six.kdump");
+  const run = (pool: string | undefined) => {
+    const env: Record<string, string | undefined> = { ...process.env, UV_THREADPOOL_SIZE: pool };
+    if (pool === undefined) delete env.UV_THREADPOOL_SIZE;
+    return spawnSync(
+      KDX,
+      ["collect", "--message-level", "9", "--num-threads", "6", "-l", "-d", "31", elf.path, out],
+      {
+        encoding: "utf8",
+        env,
+      },
+    );
+  };
+  const capped = run(undefined);
+  assert.equal(capped.status, 0, capped.stderr);
+  assert.match(
+    capped.stderr,
+    /warning: --num-threads 6: libuv's thread pool has 4 threads; set UV_THREADPOOL_SIZE=6/,
+  );
+  assert.match(capped.stderr, /batches on 4 pool threads/);
+  assert.ok(same(out, captured.path));
+  rmSync(out);
+  const widened = run("6");
+  assert.equal(widened.status, 0, widened.stderr);
+  assert.doesNotMatch(widened.stderr, /warning/);
+  assert.match(widened.stderr, /batches on 6 pool threads/);
+  assert.ok(same(out, captured.path));
+  rmSync(out);
+});
+
 test("--num-threads 2 on a whole dump: the pool threads do the compressing, and the bytes are the same", () => {
   const single = join(tmp, "d0-single.kdump");
   const multi = join(tmp, "d0-multi.kdump");

@@ -173,10 +173,12 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
     throw new UsageError("-F writes a binary stream: redirect standard output to a file or a pipe");
   const [input, target] = positionals as [string, string | undefined];
 
-  // libuv's pool runs 4 threads unless told otherwise before its first use (this is before it).
-  if (threads > 4) process.env.UV_THREADPOOL_SIZE ??= String(threads);
   // Threads start first: worker threads (for the npm stand-ins) boot while the dump is opened and filtered.
   const pool = compression && threads > 0 ? threadedCompressor(compression, threads) : undefined;
+  if (pool && pool.concurrency < threads)
+    process.stderr.write(
+      `kdx collect: warning: --num-threads ${threads}: libuv's thread pool has ${pool.concurrency} threads; set UV_THREADPOOL_SIZE=${threads} in the environment for more\n`,
+    );
   let dump: ReturnType<typeof openDumpFile> | undefined;
   let file: AtomicOutputFile | undefined;
   try {

@@ -27,10 +27,19 @@ export interface ThreadedCompressor extends BatchCompressor {
   close(): Promise<void>;
 }
 
-/** Compress on `threads` threads at once: pool threads through the native codec where it can, else workers. */
+/** libuv's pool size: 4 unless UV_THREADPOOL_SIZE said otherwise when the process started (1 to 1024). */
+export function libuvPoolSize(): number {
+  const n = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? "", 10);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
+}
+
+/**
+ * Compress on `threads` threads at once: pool threads through the native codec where it can (no more than
+ * the pool has: see concurrency), else worker threads.
+ */
 export function threadedCompressor(method: Compression, threads: number): ThreadedCompressor {
   return poolCompresses(method)
-    ? new PoolThreadCompressor(method, threads)
+    ? new PoolThreadCompressor(method, Math.min(threads, libuvPoolSize()))
     : new CompressPool(method, threads);
 }
 
