@@ -13,8 +13,9 @@ export function compressPages(
   sizes: Int32Array,
 ): number;
 /**
- * compressPages on one of libuv's pool threads: several batches compress at once with no JS thread to start
- * (UV_THREADPOOL_SIZE, default 4, bounds how many). The buffers must be left alone until the promise settles.
+ * compressPages on one of the addon's compression threads, started up to `threads` (default 1; they last as
+ * long as the process): several batches compress at once with no JS thread to boot. The buffers must be left
+ * alone until the promise settles.
  */
 export function compressPagesAsync(
   method: Method,
@@ -23,6 +24,9 @@ export function compressPagesAsync(
   pageSize: number,
   out: Uint8Array,
   sizes: Int32Array,
+  threads?: number,
 ): Promise<number>;
+/** How many compression threads compressPagesAsync has started (they last as long as the process). */
+export function threadCount(): number;
 /** The methods whose system library was loaded, each with that library's version string ("" if it has none). */
 export function methods(): Partial<Record<Method, string>>;

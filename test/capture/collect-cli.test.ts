@@ -77,38 +77,16 @@ test("--num-threads 2: the same bytes as one thread (lzo: makedumpfile's own fil
   assert.ok(same(single, multi));
 });
 
-test("--num-threads above libuv's pool: a warning saying how to get them, and the same bytes", () => {
+test("--num-threads 6: six compression threads, and makedumpfile's own bytes (lzo)", () => {
   const out = join(tmp, "six.kdump");
-  const run = (pool: string | undefined) => {
-    const env: Record<string, string | undefined> = { ...process.env, UV_THREADPOOL_SIZE: pool };
-    if (pool === undefined) delete env.UV_THREADPOOL_SIZE;
-    return spawnSync(
-      KDX,
-      ["collect", "--message-level", "9", "--num-threads", "6", "-l", "-d", "31", elf.path, out],
-      {
-        encoding: "utf8",
-        env,
-      },
-    );
-  };
-  const capped = run(undefined);
-  assert.equal(capped.status, 0, capped.stderr);
-  assert.match(
-    capped.stderr,
-    /warning: --num-threads 6: libuv's thread pool has 4 threads; set UV_THREADPOOL_SIZE=6/,
-  );
-  assert.match(capped.stderr, /batches on 4 pool threads/);
-  assert.ok(same(out, captured.path));
-  rmSync(out);
-  const widened = run("6");
-  assert.equal(widened.status, 0, widened.stderr);
-  assert.doesNotMatch(widened.stderr, /warning/);
-  assert.match(widened.stderr, /batches on 6 pool threads/);
+  const r = kdx(["collect", "--message-level", "9", "--num-threads", "6", "-l", "-d", "31", elf.path, out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /(\d+) of \1 batches on 6 compression threads/);
   assert.ok(same(out, captured.path));
   rmSync(out);
 });
 
-test("--num-threads 2 on a whole dump: the pool threads do the compressing, and the bytes are the same", () => {
+test("--num-threads 2 on a whole dump: the compression threads take every batch, and the bytes are the same", () => {
   const single = join(tmp, "d0-single.kdump");
   const multi = join(tmp, "d0-multi.kdump");
   const one = kdx(["collect", "--message-level", "8", "-c", "-d", "0", elf.path, single]);
@@ -116,8 +94,8 @@ test("--num-threads 2 on a whole dump: the pool threads do the compressing, and 
   assert.match(one.stderr, /^Compression: system zlib [\d.]+\.$/m);
   const r = kdx(["collect", "--message-level", "8", "--num-threads", "2", "-c", "-d", "0", elf.path, multi]);
   assert.equal(r.status, 0, r.stderr);
-  // 392 MiB in batches of 256 pages, every one of them on a pool thread.
-  const m = /(\d+) of (\d+) batches on 2 pool threads/.exec(r.stderr);
+  // 392 MiB in batches of 256 pages, every one of them on a compression thread.
+  const m = /(\d+) of (\d+) batches on 2 compression threads/.exec(r.stderr);
   assert.ok(m, r.stderr);
   assert.ok(Number(m[1]) > 300 && m[1] === m[2], r.stderr);
   assert.ok(same(single, multi));

@@ -11,7 +11,7 @@ import type { Compression } from "../../src/dump/codecs/index.ts";
 import { nodeCodecs } from "../../src/platform/node/codecs.ts";
 import {
   compressBatch,
-  compressBatchOnPool,
+  compressBatchOnThread,
   compressorLibrary,
 } from "../../src/platform/node/compress-batch.ts";
 import { CompressPool } from "../../src/platform/node/compress-pool.ts";
@@ -107,7 +107,7 @@ test("the batch call refuses buffers smaller than the pages it is told of, and u
   );
 });
 
-test("on libuv's pool threads, batches compressed several at once are the bytes of the calling thread's", async () => {
+test("on the codec's compression threads, batches compressed several at once are the calling thread's bytes", async () => {
   for (const method of METHODS) {
     const expected = new Uint8Array(256 * PS);
     const expectedSizes = new Int32Array(256);
@@ -117,7 +117,7 @@ test("on libuv's pool threads, batches compressed several at once are the bytes 
       sizes: new Int32Array(256),
     }));
     const lengths = await Promise.all(
-      runs.map((r) => compressBatchOnPool(method, pages, 256, PS, r.out, r.sizes)!),
+      runs.map((r) => compressBatchOnThread(method, pages, 256, PS, r.out, r.sizes, 4)!),
     );
     for (const [i, r] of runs.entries()) {
       assert.equal(lengths[i], length, method);
@@ -133,6 +133,12 @@ test("on libuv's pool threads, batches compressed several at once are the bytes 
     () => codec.compressPagesAsync("zstd", pages, 256, PS, new Uint8Array(PS), new Int32Array(256)),
     RangeError,
   );
+  assert.throws(
+    () => codec.compressPagesAsync("zstd", pages, 1, PS, new Uint8Array(PS), new Int32Array(1), 0),
+    /threads is 1 to 1024/,
+  );
+  // The four batches above ran on four threads of the codec's own, which stay for later batches.
+  assert.equal(codec.threadCount(), 4);
 });
 
 test("the worker-thread pool (for methods the native codec lacks) gives the same batches", async () => {

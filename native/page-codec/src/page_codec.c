@@ -4,10 +4,10 @@
  *
  * The libraries are opened at run time, so building needs none of their headers and a missing one only
  * takes its method away. RTLD_DEEPBIND: Node exports zlib symbols of its own, which would otherwise stand
- * in for libz's internal calls. A batch compresses on the calling thread (compressPages) or on one of libuv's
- * pool threads (compressPagesAsync: makedumpfile's --num-threads without a JS thread to boot). Per-thread
- * state (LZO's work memory, zstd's context) lives in the addon's instance data for JS threads and in a
- * thread-specific key for pool threads. */
+ * in for libz's internal calls. A batch compresses on the calling thread (compressPages) or on one of the
+ * addon's compression threads (compressPagesAsync: makedumpfile's --num-threads without a JS thread to boot).
+ * Per-thread state (LZO's work memory, zstd's context) lives in the addon's instance data for JS threads and
+ * on the stack of each compression thread. */
 #include <dlfcn.h>
 #include <node_api.h>
 #include <pthread.h>
@@ -51,6 +51,9 @@ struct thread_state {
   void *zstd_cctx;
   unsigned char *scratch;
   size_t scratch_len;
+  /* For a JS thread: how its batches come back from the compression threads, and how many are out. */
+  napi_threadsafe_function done;
+  size_t pending;
 };
 
 static void *symbol(const char *file, const char *name) {
@@ -150,6 +153,7 @@ static const char *compress_batch(struct thread_state *st, int method, const voi
 static void free_state(napi_env env, void *data, void *hint) {
   struct thread_state *st = data;
   (void)env, (void)hint;
+  if (st->done) napi_release_threadsafe_function(st->done, napi_tsfn_abort);
   if (st->zstd_cctx) lib.zstd_free(st->zstd_cctx);
   free(st->lzo_work);
   free(st->scratch);
@@ -180,7 +184,7 @@ static int batch_args(napi_env env, napi_callback_info info, napi_value argv[6],
   napi_typedarray_type sizes_type;
   void *sizes;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  b->method = argc == 6 ? method_of(env, argv[0]) : -1;
+  b->method = argc >= 6 ? method_of(env, argv[0]) : -1;
   if (b->method < 0 || napi_get_buffer_info(env, argv[1], &b->pages, &pages_len) != napi_ok ||
       napi_get_value_uint32(env, argv[2], &b->count) != napi_ok ||
       napi_get_value_uint32(env, argv[3], &b->page_size) != napi_ok ||
@@ -224,59 +228,97 @@ static napi_value CompressPages(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* The state of the thread-pool threads that run batches: one per thread, freed when the thread ends. */
-static pthread_key_t pool_thread_state;
-
-static void free_pool_thread_state(void *st) { free_state(NULL, st, NULL); }
-
+/* Compression threads of kdx's own for compressPagesAsync (makedumpfile's --num-threads): libuv's pool is
+ * sized once at start-up (4 unless UV_THREADPOOL_SIZE says otherwise) and shared with Node's file and DNS
+ * work. Batches wait in one queue; the threads, started as many as asked for, live as long as the process.
+ * A finished batch goes back to the JS thread that queued it through that thread's threadsafe function,
+ * which keeps its event loop alive only while batches are out. */
 struct batch_job {
   struct batch b;
-  napi_async_work work;
   napi_deferred deferred;
-  napi_ref buffers[3]; /* pages, out, sizes: kept alive while a pool thread uses them */
+  napi_ref buffers[3]; /* pages, out, sizes: kept alive while a compression thread uses them */
+  struct thread_state *owner;
   size_t written;
   const char *error;
+  struct batch_job *next;
 };
 
-static void run_batch_job(napi_env env, void *data) {
-  struct batch_job *job = data;
-  (void)env;
-  struct thread_state *st = pthread_getspecific(pool_thread_state);
-  if (!st) {
-    st = calloc(1, sizeof *st);
-    if (!st || pthread_setspecific(pool_thread_state, st) != 0) {
-      free(st);
-      job->error = "compressPages: out of memory";
-      return;
-    }
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t queued;
+  struct batch_job *head, *tail;
+  int threads;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0};
+
+static void *compression_thread(void *arg) {
+  struct thread_state st = {0};
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&pool.lock);
+    while (!pool.head) pthread_cond_wait(&pool.queued, &pool.lock);
+    struct batch_job *job = pool.head;
+    pool.head = job->next;
+    if (!pool.head) pool.tail = NULL;
+    pthread_mutex_unlock(&pool.lock);
+    const struct batch *b = &job->b;
+    job->error = compress_batch(&st, b->method, b->pages, b->count, b->page_size, b->out, b->out_len, b->sizes, &job->written);
+    napi_call_threadsafe_function(job->owner->done, job, napi_tsfn_blocking);
   }
-  const struct batch *b = &job->b;
-  job->error = compress_batch(st, b->method, b->pages, b->count, b->page_size, b->out, b->out_len, b->sizes, &job->written);
+  return NULL;
 }
 
-static void finish_batch_job(napi_env env, napi_status status, void *data) {
-  struct batch_job *job = data;
-  napi_value v;
-  if (status != napi_ok && !job->error) job->error = "compressPages: the batch was cancelled";
-  if (job->error) {
-    napi_value message;
-    napi_create_string_utf8(env, job->error, NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &v);
-    napi_reject_deferred(env, job->deferred, v);
-  } else {
-    napi_create_double(env, (double)job->written, &v);
-    napi_resolve_deferred(env, job->deferred, v);
+/* Start threads until there are n; 0 when not even one could be started. */
+static int start_threads(int n) {
+  pthread_mutex_lock(&pool.lock);
+  while (pool.threads < n) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int failed = pthread_create(&t, &attr, compression_thread, NULL);
+    pthread_attr_destroy(&attr);
+    if (failed) break;
+    pool.threads++;
   }
-  for (int i = 0; i < 3; i++) napi_delete_reference(env, job->buffers[i]);
-  napi_delete_async_work(env, job->work);
+  int ok = pool.threads > 0;
+  pthread_mutex_unlock(&pool.lock);
+  return ok;
+}
+
+/* On the JS thread that queued the batch: settle its promise. */
+static void finish_batch_job(napi_env env, napi_value js_callback, void *context, void *data) {
+  struct batch_job *job = data;
+  (void)js_callback, (void)context;
+  if (env) {
+    napi_value v;
+    if (job->error) {
+      napi_value message;
+      napi_create_string_utf8(env, job->error, NAPI_AUTO_LENGTH, &message);
+      napi_create_error(env, NULL, message, &v);
+      napi_reject_deferred(env, job->deferred, v);
+    } else {
+      napi_create_double(env, (double)job->written, &v);
+      napi_resolve_deferred(env, job->deferred, v);
+    }
+    for (int i = 0; i < 3; i++) napi_delete_reference(env, job->buffers[i]);
+    if (--job->owner->pending == 0) napi_unref_threadsafe_function(env, job->owner->done);
+  }
   free(job);
 }
 
-/* compressPagesAsync(...the same arguments) -> Promise of the bytes written: the batch is compressed on one of
- * libuv's pool threads, so several run at once with no JS thread to start. The buffers must not be touched
- * until the promise settles. */
+/* compressPagesAsync(...the same arguments, threads) -> Promise of the bytes written: the batch is compressed
+ * on one of `threads` (at least; default 1) compression threads, so that several run at once. The buffers
+ * must not be touched until the promise settles. */
 static napi_value CompressPagesAsync(napi_env env, napi_callback_info info) {
-  napi_value argv[6], promise, name;
+  napi_value argv[7], promise;
+  size_t argc = 7;
+  uint32_t threads = 1;
+  struct thread_state *st;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc == 7 && (napi_get_value_uint32(env, argv[6], &threads) != napi_ok || threads == 0 || threads > 1024)) {
+    napi_throw_range_error(env, NULL, "compressPagesAsync: threads is 1 to 1024");
+    return NULL;
+  }
   struct batch_job *job = calloc(1, sizeof *job);
   if (!job) {
     napi_throw_error(env, NULL, "compressPages: out of memory");
@@ -286,14 +328,47 @@ static napi_value CompressPagesAsync(napi_env env, napi_callback_info info) {
     free(job);
     return NULL;
   }
+  napi_get_instance_data(env, (void **)&st);
+  if (!st->done) {
+    napi_value name;
+    napi_create_string_utf8(env, "page-codec", NAPI_AUTO_LENGTH, &name);
+    if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, finish_batch_job, &st->done) !=
+        napi_ok) {
+      free(job);
+      napi_throw_error(env, NULL, "compressPagesAsync: cannot create the completion channel");
+      return NULL;
+    }
+    napi_unref_threadsafe_function(env, st->done);
+  }
+  if (!start_threads((int)threads)) {
+    free(job);
+    napi_throw_error(env, NULL, "compressPagesAsync: cannot start a compression thread");
+    return NULL;
+  }
+  job->owner = st;
   napi_create_reference(env, argv[1], 1, &job->buffers[0]);
   napi_create_reference(env, argv[4], 1, &job->buffers[1]);
   napi_create_reference(env, argv[5], 1, &job->buffers[2]);
   napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "compressPages", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, run_batch_job, finish_batch_job, job, &job->work);
-  napi_queue_async_work(env, job->work);
+  if (st->pending++ == 0) napi_ref_threadsafe_function(env, st->done);
+  pthread_mutex_lock(&pool.lock);
+  if (pool.tail) pool.tail->next = job;
+  else pool.head = job;
+  pool.tail = job;
+  pthread_cond_signal(&pool.queued);
+  pthread_mutex_unlock(&pool.lock);
   return promise;
+}
+
+/* threadCount() -> how many compression threads are running. */
+static napi_value ThreadCount(napi_env env, napi_callback_info info) {
+  napi_value v;
+  (void)info;
+  pthread_mutex_lock(&pool.lock);
+  int n = pool.threads;
+  pthread_mutex_unlock(&pool.lock);
+  napi_create_int32(env, n, &v);
+  return v;
 }
 
 /* methods() -> { zlib: "1.2.13", lzo: ..., ... }: each library loaded, by its version (or "" without one). */
@@ -317,13 +392,10 @@ static napi_value Methods(napi_env env, napi_callback_info info) {
 
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 
-static void load_once(void) {
-  load_libraries();
-  pthread_key_create(&pool_thread_state, free_pool_thread_state);
-}
+
 
 NAPI_MODULE_INIT() {
-  pthread_once(&loaded, load_once); /* once per process: worker threads initialise the addon too */
+  pthread_once(&loaded, load_libraries); /* once per process: worker threads initialise the addon too */
   struct thread_state *st = calloc(1, sizeof *st);
   if (!st || napi_set_instance_data(env, st, free_state, NULL) != napi_ok) {
     napi_throw_error(env, NULL, "page-codec: out of memory");
@@ -334,6 +406,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "compressPages", fn);
   napi_create_function(env, "compressPagesAsync", NAPI_AUTO_LENGTH, CompressPagesAsync, NULL, &fn);
   napi_set_named_property(env, exports, "compressPagesAsync", fn);
+  napi_create_function(env, "threadCount", NAPI_AUTO_LENGTH, ThreadCount, NULL, &fn);
+  napi_set_named_property(env, exports, "threadCount", fn);
   napi_create_function(env, "methods", NAPI_AUTO_LENGTH, Methods, NULL, &fn);
   napi_set_named_property(env, exports, "methods", fn);
   return exports;

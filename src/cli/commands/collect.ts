@@ -175,10 +175,6 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
 
   // Threads start first: worker threads (for the npm stand-ins) boot while the dump is opened and filtered.
   const pool = compression && threads > 0 ? threadedCompressor(compression, threads) : undefined;
-  if (pool && pool.concurrency < threads)
-    process.stderr.write(
-      `kdx collect: warning: --num-threads ${threads}: libuv's thread pool has ${pool.concurrency} threads; set UV_THREADPOOL_SIZE=${threads} in the environment for more\n`,
-    );
   let dump: ReturnType<typeof openDumpFile> | undefined;
   let file: AtomicOutputFile | undefined;
   try {

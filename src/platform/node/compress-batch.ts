@@ -23,23 +23,29 @@ export function compressorLibrary(method: Compression): string {
 }
 
 /**
- * compressBatch on a thread of libuv's pool, where the native codec has the method; undefined where it does
- * not (the stand-ins run on the calling thread only).
+ * compressBatch on one of `threads` compression threads of the native codec, where it has the method;
+ * undefined where it does not (the stand-ins run on the calling thread only).
  */
-export function compressBatchOnPool(
+export function compressBatchOnThread(
   method: Compression,
   pages: Uint8Array,
   count: number,
   pageSize: number,
   out: Uint8Array,
   sizes: Int32Array,
+  threads: number,
 ): Promise<number> | undefined {
   if (!pageCodec || nativeMethods[method] === undefined) return undefined;
-  return pageCodec.compressPagesAsync(method, pages, count, pageSize, out, sizes);
+  return pageCodec.compressPagesAsync(method, pages, count, pageSize, out, sizes, threads);
 }
 
-/** Whether compressBatchOnPool can take `method` here. */
-export function poolCompresses(method: Compression): boolean {
+/** How many compression threads the native codec is running. */
+export function compressionThreads(): number {
+  return pageCodec?.threadCount() ?? 0;
+}
+
+/** Whether compressBatchOnThread can take `method` here. */
+export function threadsCompress(method: Compression): boolean {
   return pageCodec !== undefined && nativeMethods[method] !== undefined;
 }
 

@@ -1,12 +1,17 @@
 /**
  * Batch compressors for kdx collect: on the calling thread, or several at once (makedumpfile's --num-threads):
- * on libuv's pool threads where the native codec has the method, else on worker threads running the npm
+ * on the native codec's compression threads where it has the method, else on worker threads running the npm
  * stand-ins, each compressing whole batches so messages stay few.
  */
 import type { Worker } from "node:worker_threads";
 import type { BatchCompressor, CompressedBatch } from "../../capture/collect.ts";
 import type { Compression } from "../../dump/codecs/index.ts";
-import { compressBatch, compressBatchOnPool, poolCompresses } from "./compress-batch.ts";
+import {
+  compressBatch,
+  compressBatchOnThread,
+  compressionThreads,
+  threadsCompress,
+} from "./compress-batch.ts";
 import { startWorker } from "./start-worker.ts";
 
 export function inlineCompressor(method: Compression): BatchCompressor {
@@ -22,32 +27,24 @@ export function inlineCompressor(method: Compression): BatchCompressor {
 /** Batches compressed several at once: how many, and where. */
 export interface ThreadedCompressor extends BatchCompressor {
   readonly concurrency: number;
-  /** Where the batches went, for --message-level 8: "352 of 352 batches on 2 pool threads". */
+  /** Where the batches went, for --message-level 8: "352 of 352 batches on 2 compression threads". */
   describe(): string;
   close(): Promise<void>;
 }
 
-/** libuv's pool size: 4 unless UV_THREADPOOL_SIZE said otherwise when the process started (1 to 1024). */
-export function libuvPoolSize(): number {
-  const n = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? "", 10);
-  return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
-}
-
-/**
- * Compress on `threads` threads at once: pool threads through the native codec where it can (no more than
- * the pool has: see concurrency), else worker threads.
- */
+/** Compress on `threads` threads at once: the native codec's threads where it can, else worker threads. */
 export function threadedCompressor(method: Compression, threads: number): ThreadedCompressor {
-  return poolCompresses(method)
-    ? new PoolThreadCompressor(method, Math.min(threads, libuvPoolSize()))
+  return threadsCompress(method)
+    ? new NativeThreadCompressor(method, threads)
     : new CompressPool(method, threads);
 }
 
 /**
- * Each batch compresses in the native codec on a thread of libuv's pool, at most `concurrency` at once. No
- * JS isolate boots for it (a worker thread takes some 40-100 ms), so a small dump gains from the first batch.
+ * Each batch compresses in the native codec on one of its compression threads, at most `concurrency` at once.
+ * No JS isolate boots for it (a worker thread takes some 40-100 ms), so a small dump gains from the first
+ * batch.
  */
-export class PoolThreadCompressor implements ThreadedCompressor {
+export class NativeThreadCompressor implements ThreadedCompressor {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private batches = 0;
@@ -68,7 +65,7 @@ export class PoolThreadCompressor implements ThreadedCompressor {
     else await new Promise<void>((resume) => this.waiting.push(resume));
     try {
       const sizes = new Int32Array(count);
-      const done = compressBatchOnPool(this.method, pages, count, pageSize, out, sizes);
+      const done = compressBatchOnThread(this.method, pages, count, pageSize, out, sizes, this.concurrency);
       if (!done) throw new Error(`no native ${this.method} compressor`);
       await done;
       this.batches++;
@@ -81,7 +78,7 @@ export class PoolThreadCompressor implements ThreadedCompressor {
   }
 
   describe(): string {
-    return `${this.batches} of ${this.batches} batches on ${this.concurrency} pool threads`;
+    return `${this.batches} of ${this.batches} batches on ${compressionThreads()} compression threads`;
   }
 
   async close(): Promise<void> {}
