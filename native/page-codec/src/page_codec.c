@@ -232,12 +232,14 @@ static napi_value CompressPages(napi_env env, napi_callback_info info) {
  * sized once at start-up (4 unless UV_THREADPOOL_SIZE says otherwise) and shared with Node's file and DNS
  * work. Batches wait in one queue; the threads, started as many as asked for, live as long as the process.
  * A finished batch goes back to the JS thread that queued it through that thread's threadsafe function,
- * which keeps its event loop alive only while batches are out. */
+ * which keeps its event loop alive only while batches are out. A JS thread must not end with batches out
+ * (kdx collect waits for every batch, failed or not): its threadsafe function goes with it. */
 struct batch_job {
   struct batch b;
   napi_deferred deferred;
   napi_ref buffers[3]; /* pages, out, sizes: kept alive while a compression thread uses them */
-  struct thread_state *owner;
+  struct thread_state *owner; /* the queuing JS thread's state: read on that thread only */
+  napi_threadsafe_function done;
   size_t written;
   const char *error;
   struct batch_job *next;
@@ -262,7 +264,7 @@ static void *compression_thread(void *arg) {
     pthread_mutex_unlock(&pool.lock);
     const struct batch *b = &job->b;
     job->error = compress_batch(&st, b->method, b->pages, b->count, b->page_size, b->out, b->out_len, b->sizes, &job->written);
-    napi_call_threadsafe_function(job->owner->done, job, napi_tsfn_blocking);
+    napi_call_threadsafe_function(job->done, job, napi_tsfn_blocking);
   }
   return NULL;
 }
@@ -346,6 +348,7 @@ static napi_value CompressPagesAsync(napi_env env, napi_callback_info info) {
     return NULL;
   }
   job->owner = st;
+  job->done = st->done;
   napi_create_reference(env, argv[1], 1, &job->buffers[0]);
   napi_create_reference(env, argv[4], 1, &job->buffers[1]);
   napi_create_reference(env, argv[5], 1, &job->buffers[2]);
