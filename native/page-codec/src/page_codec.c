@@ -316,8 +316,11 @@ static napi_value CompressPagesAsync(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   uint32_t threads = 1;
   struct thread_state *st;
+  napi_valuetype threads_type = napi_undefined;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc == 7 && (napi_get_value_uint32(env, argv[6], &threads) != napi_ok || threads == 0 || threads > 1024)) {
+  if (argc >= 7) napi_typeof(env, argv[6], &threads_type);
+  if (threads_type != napi_undefined &&
+      (napi_get_value_uint32(env, argv[6], &threads) != napi_ok || threads == 0 || threads > 1024)) {
     napi_throw_range_error(env, NULL, "compressPagesAsync: threads is 1 to 1024");
     return NULL;
   }
