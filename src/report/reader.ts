@@ -11,6 +11,7 @@ import { ANY_HEADER } from "./rules.ts";
 const HEADER_SEARCH = new RegExp(ANY_HEADER.source, "g");
 
 import {
+  END_TRACE_LINES,
   type Extent,
   findReport,
   headerFamily,
@@ -265,6 +266,9 @@ export class ReportScanner {
       if (headerFamily(line)) this.pendingHeader = this.window.length - 1;
       return;
     }
+    // An end-of-trace marker: the report ends END_TRACE_LINES lines on unless a panic follows (if the marker is
+    // another context's, findReport will say so, and when to ask again).
+    if (line.text.startsWith("---[ end trace")) this.flushAt = this.window.length + END_TRACE_LINES + 1;
     // Try to close the open report only where it may have ended: a new report, a line that ends one, the
     // end-of-trace deadline, the length limit. Asking findReport on every line would rescan the report each time.
     const since = this.window.length - this.pendingHeader;
@@ -282,11 +286,18 @@ export class ReportScanner {
   private flush(atEnd: boolean): void {
     let ext = this.pendingHeader >= 0 ? findReport(this.window, this.pendingHeader) : undefined;
     while (ext) {
-      // Not finished while it runs to the window's edge and the window may still grow.
-      if (!atEnd && ext.end >= this.window.length && this.window.length - ext.start < MAX_REPORT_LINES) {
+      // Not finished while it runs to the window's edge, the window may still grow, and no line has ended it
+      // (`---[ end Kernel panic` closes a report as the window's last line).
+      if (
+        !atEnd &&
+        !ext.closed &&
+        ext.end >= this.window.length &&
+        this.window.length - ext.start < MAX_REPORT_LINES
+      ) {
         this.pendingHeader = ext.start;
         // The deadline counts only the report's own lines: past it, ask again every few lines.
-        this.flushAt = ext.endTrace >= 0 ? Math.max(ext.endTrace + 42, this.window.length + 8) : -1;
+        this.flushAt =
+          ext.endTrace >= 0 ? Math.max(ext.endTrace + END_TRACE_LINES + 2, this.window.length + 8) : -1;
         return;
       }
       this.out.push(buildReport(this.window, ext, this.cutLine));

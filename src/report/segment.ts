@@ -29,6 +29,8 @@ export interface Extent {
   titleLines: string[];
   /** Index of an `---[ end trace` line that will end the report 40 lines on, unless a panic follows; else -1. */
   endTrace: number;
+  /** The report's end was found (a line that ends it): lines added after `end` cannot change it. */
+  closed: boolean;
 }
 
 /** Lines naming noise that interrupts a stack (one search instead of one per string). */
@@ -36,13 +38,15 @@ const NOISE = new RegExp(STACK_NOISE.map(escapeRegExp).join("|"));
 const REBOOT = /^(?:Linux version \d|Command line: |Booting the kernel|Decompressing Linux)/;
 
 /**
- * Can this line end a report that is still open, or start the count to its end (an end-of-trace marker: the
- * report ends 40 lines on unless a panic follows)? Besides these, only a new header and the length limit end
- * one. findReport decides; this says when to ask it.
+ * Can this line end a report that is still open? Besides these, only a new header, the length limit and the
+ * end-of-trace deadline (see END_TRACE) end one. findReport decides; this says when to ask it.
  */
 export function mayEndReport(text: string): boolean {
-  return text.startsWith("---[ end ") || REBOOT.test(text) || NOISE.test(text);
+  return text.startsWith("---[ end Kernel panic") || REBOOT.test(text) || NOISE.test(text);
 }
+
+/** An end-of-trace marker ends its report this many lines on, unless a panic follows. */
+export const END_TRACE_LINES = 40;
 
 /** Is this line the first line of a report? */
 export function headerFamily(line: LogLine): Family | undefined {
@@ -90,6 +94,7 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
   let cpuTraceback = false;
   let skipText = false;
   let textLines = 0;
+  let closed = false;
   const minLines = head.text.includes("BUG: KMSAN:") ? 16 : 22;
   const body: LogLine[] = [];
   const titleLines: string[] = [];
@@ -105,10 +110,12 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
       }
       if (REBOOT.test(text)) {
         end = j;
+        closed = true;
         break;
       }
       if (second === j && !tagged) {
         end = j;
+        closed = true;
         break;
       }
     }
@@ -116,13 +123,15 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
     const inContext = ctx === context || (cpuTraceback && ctx.startsWith("C"));
     if (!isHead && !inContext) continue;
     // A report can stop at its end marker; a panic that follows the oops belongs to it.
-    if (endTrace >= 0 && j - endTrace > 40) {
+    if (endTrace >= 0 && j - endTrace > END_TRACE_LINES) {
       end = endTrace + 1;
+      closed = true;
       break;
     }
     body.push(line);
     if (text.startsWith("---[ end Kernel panic")) {
       end = j + 1;
+      closed = true;
       break;
     }
     if (text.startsWith("---[ end trace")) endTrace = j;
@@ -148,5 +157,5 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
   const next = second >= 0 ? Math.max(second, start + 1) : Math.max(end, start + 1);
   titleLines.length = titleEnd;
   const titleText = titleLines.join("\n") + "\n";
-  return { family, start, end, next, context, prefix, body, titleText, titleLines, endTrace };
+  return { family, start, end, next, context, prefix, body, titleText, titleLines, endTrace, closed };
 }
