@@ -114,6 +114,25 @@ test("every fixture console in one log: chunks of any size give the reports of t
   }
 });
 
+test("a live log (dmesg -w | kdx oops -): a panic's report comes out with its last line, not with later input", async () => {
+  const { ReportScanner } = await import("../../src/report/reader.ts");
+  const { readdirSync, existsSync } = await import("node:fs");
+  const logs = readdirSync(fixture("vmcore"))
+    .map((d) => fixture(`vmcore/${d}/console.log`))
+    .filter(existsSync)
+    .map((f) => readFileSync(f, "utf8"))
+    .filter((text) => text.includes("---[ end Kernel panic"));
+  assert.ok(logs.length >= 7);
+  for (const log of logs) {
+    const lines = log.split("\n");
+    const end = lines.findIndex((l) => l.includes("---[ end Kernel panic"));
+    const s = new ReportScanner();
+    let seenAt = -1;
+    for (let i = 0; i < lines.length && seenAt < 0; i++) if (s.push(`${lines[i]}\n`).length) seenAt = i;
+    assert.equal(seenAt, end, lines[end]);
+  }
+});
+
 test("the header pre-filter, a prefix tree, finds exactly what the plain alternation of headers finds", async () => {
   const { readdirSync } = await import("node:fs");
   const { prefixTree } = await import("../../src/report/rules.ts");
