@@ -57,3 +57,54 @@ test("the shipped example runs", () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /BUG: unable to handle kernel NULL pointer dereference in crashmod_do_null/);
 });
+
+test("a warning storm: past the reports held for the header, they print as they are found, before the input ends", async () => {
+  const { spawn } = await import("node:child_process");
+  const { readFileSync } = await import("node:fs");
+  const { HELD_REPORTS } = await import("../../src/cli/commands/oops.ts");
+  const { KDX } = await import("../helpers.ts");
+  const one = readFileSync(fixture("vmcore/6.1-null/console.log"), "utf8");
+  const n = HELD_REPORTS + 20;
+  const storm = `${one}\n`.repeat(n);
+
+  // Fed through a pipe that stays open: every report must be out before the input ends.
+  const child = spawn(KDX, ["oops", "--brief", "-"], { env: { ...process.env, NO_COLOR: "" } });
+  let stdout = "";
+  child.stdout.setEncoding("utf8");
+  const seenAll = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not streamed: ${stdout.slice(-300)}`)), 60_000);
+    child.stdout.on("data", (d: string) => {
+      stdout += d;
+      if (stdout.includes(`── Report ${n} ·`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.stdin.write(storm);
+  try {
+    await seenAll;
+  } finally {
+    child.stdin.end();
+  }
+  const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  assert.equal(status, 0);
+  assert.match(
+    stdout,
+    new RegExp(`^<stdin>: more than ${HELD_REPORTS} reports, printed as they are found\\n`),
+  );
+  assert.match(stdout, /── Report 1 · lines/);
+  assert.doesNotMatch(stdout, /── Report \d+ of /);
+  assert.match(stdout, new RegExp(`\\n<stdin>: ${n} reports\\n$`));
+
+  // --json: still one object, its reports streamed into it.
+  const r = kdx(["oops", "--json", "-"], storm);
+  assert.equal(r.status, 0, r.stderr);
+  const [obj] = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(obj.reports.length, n);
+  assert.equal(obj.longLines, 0);
+  assert.ok(obj.reports.every((x: { title: string }) => x.title === obj.reports[0].title));
+});

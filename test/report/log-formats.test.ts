@@ -114,7 +114,7 @@ test("every fixture console in one log: chunks of any size give the reports of t
   }
 });
 
-test("a live log (dmesg -w | kdx oops -): a panic's report comes out with its last line, not with later input", async () => {
+test("the reader hands over a panic's report with its last line, not with later input (a live log)", async () => {
   const { ReportScanner } = await import("../../src/report/reader.ts");
   const { readdirSync, existsSync } = await import("node:fs");
   const logs = readdirSync(fixture("vmcore"))

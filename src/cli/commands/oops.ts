@@ -94,6 +94,106 @@ async function readInput(file: string, onText: (s: string) => void): Promise<voi
   }
 }
 
+/**
+ * Reports held back before anything is printed: the header can then say how many there are, and raw addresses
+ * are named with the KASLR offset of any of them. A log with more (a warning storm) is printed as it is read,
+ * each report as soon as it is whole, so that memory stays bounded whatever the number of reports.
+ */
+export const HELD_REPORTS = 256;
+
+/** How one file's reports are written: a header, each report, an end. */
+interface ReportWriter {
+  /** `count` and `longLines` are known when the whole file was read first (undefined when streaming). */
+  begin(count: number | undefined, longLines: number | undefined): void;
+  report(r: Report, index: number, total: number | undefined): void;
+  end(count: number, longLines: number, streamed: boolean): void;
+  fail(message: string, started: boolean): void;
+}
+
+function jsonWriter(file: string, out: NodeJS.WritableStream): ReportWriter {
+  const head = JSON.stringify({ schema: REPORT_SCHEMA, file }).slice(0, -1);
+  return {
+    begin: () => out.write(`${head},"reports":[`),
+    report: (r, i) => out.write(`${i ? "," : ""}${JSON.stringify(r)}`),
+    end: (_count, longLines) => out.write(`],"longLines":${longLines}}\n`),
+    fail: (message, started) =>
+      out.write(
+        started
+          ? `],"error":${JSON.stringify(message)}}\n`
+          : `${JSON.stringify({ schema: REPORT_SCHEMA, file, error: message, reports: [] })}\n`,
+      ),
+  };
+}
+
+function textWriter(
+  file: string,
+  out: NodeJS.WritableStream,
+  style: ReturnType<typeof pickStyle>,
+  explain: boolean,
+): ReportWriter {
+  const name = file === "-" ? "<stdin>" : file;
+  const counted = (n: number) => (n === 0 ? "no crash reports found" : `${n} report${n > 1 ? "s" : ""}`);
+  return {
+    begin: (count, longLines) => {
+      out.write(
+        style.bold(
+          `${name}: ${count === undefined ? `more than ${HELD_REPORTS} reports, printed as they are found` : counted(count)}\n`,
+        ),
+      );
+      if (longLines) out.write(`  (${longLines} over-long line(s) cut: not a clean kernel log?)\n`);
+    },
+    report: (r, i, total) => out.write(`\n${renderReport(r, i, total, style, explain)}\n`),
+    end: (count, longLines, streamed) => {
+      if (!streamed) return;
+      out.write(style.bold(`\n${name}: ${counted(count)}\n`));
+      if (longLines) out.write(`  (${longLines} over-long line(s) cut: not a clean kernel log?)\n`);
+    },
+    fail: (message) => process.stderr.write(`kdx oops: ${message}\n`),
+  };
+}
+
+/** Read one file's reports into `w`: held back up to HELD_REPORTS, then printed as they come. */
+async function reportFile(file: string, opts: Options, w: ReportWriter): Promise<boolean> {
+  const scanner = new ReportScanner();
+  const held: Report[] = [];
+  let streamed = false;
+  let count = 0;
+  let sym: Symbolizer | undefined;
+  const emit = (r: Report, total: number | undefined) => {
+    if (sym) symbolizeReport(r, sym);
+    w.report(r, count++, total);
+  };
+  const take = (reports: Report[]) => {
+    for (const r of reports) {
+      if (streamed) {
+        emit(r, undefined);
+        continue;
+      }
+      held.push(r);
+      if (held.length > HELD_REPORTS) {
+        streamed = true;
+        sym = symbolizerFor(opts, held);
+        w.begin(undefined, undefined);
+        for (const h of held.splice(0)) emit(h, undefined);
+      }
+    }
+  };
+  try {
+    await readInput(file, (text) => take(scanner.push(text)));
+    take(scanner.finish());
+  } catch (e) {
+    w.fail((e as Error).message, streamed);
+    return false;
+  }
+  if (!streamed) {
+    sym = symbolizerFor(opts, held);
+    w.begin(held.length, scanner.longLines);
+    for (const r of held) emit(r, held.length);
+  }
+  w.end(count, scanner.longLines, streamed);
+  return true;
+}
+
 export async function oopsCommand(
   argv: string[],
   out: NodeJS.WritableStream & { isTTY?: boolean },
@@ -102,40 +202,9 @@ export async function oopsCommand(
   const style = pickStyle(opts.color, out.isTTY === true);
   let failed = 0;
   for (const file of files) {
-    const scanner = new ReportScanner();
-    const reports: Report[] = [];
-    try {
-      await readInput(file, (text) => reports.push(...scanner.push(text)));
-      reports.push(...scanner.finish());
-    } catch (e) {
-      failed++;
-      if (opts.json)
-        out.write(
-          `${JSON.stringify({ schema: REPORT_SCHEMA, file, error: (e as Error).message, reports: [] })}\n`,
-        );
-      else process.stderr.write(`kdx oops: ${(e as Error).message}\n`);
-      continue;
-    }
-    const sym = symbolizerFor(opts, reports);
-    if (sym) for (const r of reports) symbolizeReport(r, sym);
-    if (opts.json) {
-      out.write(
-        `${JSON.stringify({ schema: REPORT_SCHEMA, file, longLines: scanner.longLines, reports })}\n`,
-      );
-      continue;
-    }
-    const name = file === "-" ? "<stdin>" : file;
-    out.write(
-      style.bold(
-        `${name}: ${reports.length === 0 ? "no crash reports found" : `${reports.length} report${reports.length > 1 ? "s" : ""}`}\n`,
-      ),
-    );
-    if (scanner.longLines)
-      out.write(`  (${scanner.longLines} over-long line(s) cut: not a clean kernel log?)\n`);
-    reports.forEach((r, i) => {
-      out.write(`\n${renderReport(r, i, reports.length, style, !opts.brief)}\n`);
-    });
-    if (files.length > 1) out.write("\n");
+    const w = opts.json ? jsonWriter(file, out) : textWriter(file, out, style, !opts.brief);
+    if (!(await reportFile(file, opts, w))) failed++;
+    else if (!opts.json && files.length > 1) out.write("\n");
   }
   return failed ? 1 : 0;
 }

@@ -42,7 +42,14 @@ function registerLines(regs: Record<string, string>): string[] {
   return out;
 }
 
-export function renderReport(r: Report, index: number, total: number, st: Style, explain: boolean): string {
+/** One report as text; `total` undefined when the count is not known yet (a long log printed as it is read). */
+export function renderReport(
+  r: Report,
+  index: number,
+  total: number | undefined,
+  st: Style,
+  explain: boolean,
+): string {
   const out: string[] = [];
   const say = (text: string): void => {
     if (explain && text) for (const l of wrap(text, "      ")) out.push(st.dim(l));
@@ -52,7 +59,7 @@ export function renderReport(r: Report, index: number, total: number, st: Style,
   };
   out.push(
     st.bold(
-      `── Report ${index + 1} of ${total} · lines ${r.startLine}–${r.endLine}${r.time !== undefined ? ` · [${r.time.toFixed(6)}]` : ""}`,
+      `── Report ${index + 1}${total === undefined ? "" : ` of ${total}`} · lines ${r.startLine}–${r.endLine}${r.time !== undefined ? ` · [${r.time.toFixed(6)}]` : ""}`,
     ),
   );
   out.push(st.bold(r.event ? st.yellow(r.title) : st.red(r.title)));
