@@ -89,11 +89,6 @@ function hexRun(t: string, i: number, max: number): number {
 }
 
 /**
- * Every `NAME: [seg:]value[(xxxx)]` pair of a register line (`RSP: 0018:ffffc900…`, `FS:  00007f…(0000)`,
- * `CR2: 0000…`): NAME a whole word of 2–8 word characters starting with a letter, value 4–16 hex digits.
- * Tokenised by hand: a regex scan with `\b` tries every position of every line.
- */
-/**
  * A register set: a dictionary without a prototype. Names vary from line to line and report to report; an
  * ordinary object would see every `in` test as a new shape (slow), and would answer true for `toString`.
  */
@@ -115,6 +110,11 @@ function registerName(name: string): string {
   return name;
 }
 
+/**
+ * Every `NAME: [seg:]value[(xxxx)]` pair of a register line (`RSP: 0018:ffffc900…`, `FS:  00007f…(0000)`,
+ * `CR2: 0000…`): NAME a whole word of 2–8 word characters starting with a letter, value 4–16 hex digits.
+ * Tokenised by hand: a regex scan with `\b` tries every position of every line.
+ */
 function addRegisters(into: Record<string, string>, t: string): void {
   let from = 0;
   for (let colon = t.indexOf(":"); colon !== -1; colon = t.indexOf(":", Math.max(colon + 1, from))) {
