@@ -15,6 +15,11 @@ const pageCodec = (() => {
 })();
 const nativeMethods = pageCodec?.methods() ?? {};
 
+/** The native codec, where it has `method`'s library. */
+function nativeCodec(method: Compression): typeof pageCodec {
+  return nativeMethods[method] !== undefined ? pageCodec : undefined;
+}
+
 /** Which library compresses `method` pages here, for messages and tests. */
 export function compressorLibrary(method: Compression): string {
   const version = nativeMethods[method];
@@ -23,8 +28,8 @@ export function compressorLibrary(method: Compression): string {
 }
 
 /**
- * compressBatch on one of `threads` compression threads of the native codec, where it has the method;
- * undefined where it does not (the stand-ins run on the calling thread only).
+ * compressBatch on one of the native codec's compression threads (started up to `threads`), where it has the
+ * method (see threadsCompress): the stand-ins run on the calling thread only.
  */
 export function compressBatchOnThread(
   method: Compression,
@@ -34,9 +39,10 @@ export function compressBatchOnThread(
   out: Uint8Array,
   sizes: Int32Array,
   threads: number,
-): Promise<number> | undefined {
-  if (!pageCodec || nativeMethods[method] === undefined) return undefined;
-  return pageCodec.compressPagesAsync(method, pages, count, pageSize, out, sizes, threads);
+): Promise<number> {
+  const codec = nativeCodec(method);
+  if (!codec) return Promise.reject(new Error(`no native ${method} compressor`));
+  return codec.compressPagesAsync(method, pages, count, pageSize, out, sizes, threads);
 }
 
 /** How many compression threads the native codec is running. */
@@ -46,7 +52,7 @@ export function compressionThreads(): number {
 
 /** Whether compressBatchOnThread can take `method` here. */
 export function threadsCompress(method: Compression): boolean {
-  return pageCodec !== undefined && nativeMethods[method] !== undefined;
+  return nativeCodec(method) !== undefined;
 }
 
 /**
@@ -62,8 +68,8 @@ export function compressBatch(
   out: Uint8Array,
   sizes: Int32Array,
 ): number {
-  if (pageCodec && nativeMethods[method] !== undefined)
-    return pageCodec.compressPages(method, pages, count, pageSize, out, sizes);
+  const codec = nativeCodec(method);
+  if (codec) return codec.compressPages(method, pages, count, pageSize, out, sizes);
   const compress = fallbackCompressors[method].compress;
   let at = 0;
   for (let i = 0; i < count; i++) {
