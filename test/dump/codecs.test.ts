@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { compress as snappyCompress } from "snappyjs";
 import { compress as zstdCompress } from "zstd-napi";
 import { LzoError, lzo1xDecompress } from "../../src/dump/codecs/lzo1x.ts";
+import { pureCodecs } from "../../src/dump/codecs/pure.ts";
 import { nodeCodecs } from "../../src/platform/node/codecs.ts";
 import { FileSource } from "../../src/platform/node/file-source.ts";
 import { fixtureDumps } from "../dump-fixtures.ts";
@@ -108,4 +109,20 @@ test("the native decoders (miniLZO, libzstd) agree with the pure ones, and stay 
   for (const p of plain) assert.ok(same(nodeCodecs.zstd(zstdCompress(p), 4096), p));
   const two = zstdCompress(new Uint8Array(8192).fill(7));
   assert.throws(() => nodeCodecs.zstd(two, 4096), /zstd|Destination/i);
+});
+
+test("the pure decoders (for a platform without native ones) decode the same real pages, exactly", () => {
+  const pure = pureCodecs(nodeCodecs.zlib);
+  // Plain bytes, compared as such (the native decoder gives a Buffer, the pure ones Uint8Arrays).
+  const plain = pages.slice(0, 50).map((p) => Uint8Array.from(nodeCodecs.lzo(p, 4096)));
+  for (const [i, p] of plain.entries()) {
+    assert.deepEqual(pure.lzo(pages[i]!, 4096), p);
+    assert.deepEqual(pure.snappy(snappyCompress(p), 4096), p);
+    assert.deepEqual(pure.zstd(zstdCompress(p), 4096), p);
+  }
+  // A frame of two pages, or of half a page, is refused: fzstd alone would cut or pad it without a word.
+  assert.throws(() => pure.zstd(zstdCompress(new Uint8Array(8192).fill(7)), 4096), /8192 bytes/);
+  assert.throws(() => pure.zstd(zstdCompress(new Uint8Array(2048).fill(7)), 4096), /2048 bytes/);
+  assert.throws(() => pure.zstd(new Uint8Array([1, 2, 3, 4, 5, 6, 7]), 4096), /undeclared/);
+  assert.throws(() => pure.snappy(snappyCompress(new Uint8Array(8192)), 4096));
 });

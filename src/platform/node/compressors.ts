@@ -4,17 +4,12 @@
  * miniLZO through the `lzo` package's binding, snappyjs, and libzstd level 1 through `zstd-napi`.
  */
 
-import { createRequire } from "node:module";
 import { deflateSync } from "node:zlib";
 import type { Compress, Compression } from "../../dump/codecs/index.ts";
+import { asBuffer, lazyRequire } from "./lazy-require.ts";
 
 // Loaded on first use: most runs never need a stand-in, and each worker thread would load them all.
-const require = createRequire(import.meta.url);
-
-const asBuffer = (b: Uint8Array) =>
-  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-const lzoBinding = lazy<{ compress(input: Buffer, output: Buffer): { err: number; len: number } }>(
+const lzoBinding = lazyRequire<{ compress(input: Buffer, output: Buffer): { err: number; len: number } }>(
   "lzo/build/Release/node_lzo.node",
 );
 const lzoOut = Buffer.alloc(4096 + 4096 / 16 + 64 + 3);
@@ -30,16 +25,8 @@ function lzoCompress(page: Uint8Array): Uint8Array {
   return new Uint8Array(out.subarray(0, r.len)); // a copy: the output buffer is reused
 }
 
-/** A module required on first call. */
-function lazy<T>(id: string): () => T {
-  let m: T | undefined;
-  return () => {
-    m ??= require(id) as T;
-    return m;
-  };
-}
-const snappy = lazy<typeof import("snappyjs")>("snappyjs");
-const zstd = lazy<typeof import("zstd-napi")>("zstd-napi");
+const snappy = lazyRequire<typeof import("snappyjs")>("snappyjs");
+const zstd = lazyRequire<typeof import("zstd-napi")>("zstd-napi");
 
 export const fallbackCompressors: Record<Compression, { library: string; compress: Compress }> = {
   zlib: { library: "Node's zlib", compress: (page) => deflateSync(page, { level: 1 }) },
