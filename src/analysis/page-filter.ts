@@ -176,11 +176,12 @@ export function excludeUnnecessaryPages(
     throw new KdxError(
       "VMCOREINFO gives neither PG_buddy nor PAGE_BUDDY_MAPCOUNT_VALUE: free pages cannot be told (use a dump level without 16)",
     );
+  // makedumpfile walks mem_map only for these; offline pages (a balloon's) are left out only on a walk done
+  // for another reason, so at -d 0 or 1 it keeps them, and so must kdx.
   const needed =
     level & (DL_EXCLUDE_CACHE | DL_EXCLUDE_CACHE_PRI | DL_EXCLUDE_USER_DATA) ||
     wantsFree ||
-    rules.hwpoison !== undefined ||
-    rules.offlineMapcount !== undefined;
+    rules.hwpoison !== undefined;
   if (!needed) return { counts, unreadable };
 
   const L = pageLayout(kernel);

@@ -342,7 +342,6 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
         traceDone = true;
       }
       regsFrame = undefined;
-      continue;
     }
   }
   if (fault && !fault.address && registers.CR2 && fault.pageFault) {

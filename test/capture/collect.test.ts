@@ -6,13 +6,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { collect, collectElf } from "../../src/capture/collect.ts";
+import { collect, collectElf, inputBitmaps } from "../../src/capture/collect.ts";
 import { openDumpFile } from "../../src/cli/io/dump-input.ts";
 import type { Compression } from "../../src/dump/codecs/index.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
+import { memMapRanges } from "../../src/kernel/mem-map.ts";
 import { inlineCompressor } from "../../src/platform/node/compress-pool.ts";
 import { AtomicOutputFile } from "../../src/platform/node/output-file.ts";
 import { fixtureDumps, makedumpfileDmesgOracle } from "../dump-fixtures.ts";
@@ -157,6 +158,53 @@ for (const d of elfDumps) {
     });
   }
 }
+
+test("offline pages (a balloon's) are left out where makedumpfile leaves them out: at -d 31, not at -d 0 or 1", async () => {
+  // makedumpfile walks mem_map only when the level (or PG_hwpoison) asks for it, and tells offline pages only
+  // on that walk. The kdump capture with eight kernel-text pages marked offline in their struct pages:
+  const copy = join(tmp, "offline.elf");
+  copyFileSync(kdumpElf.path, copy);
+  const dump = openDumpFile(kdumpElf.path);
+  const pfns: number[] = [];
+  try {
+    const kernel = new Kernel(dump);
+    const vi = kernel.vmcoreinfo;
+    const offlineValue = Number(vi.number("PAGE_OFFLINE_MAPCOUNT_VALUE"));
+    const pageStruct = vi.needSize("page");
+    const mapcountAt = vi.needOffset("page._mapcount");
+    const text = Number(kernel.mm.translate(kernel.symbol("_stext")) / 4096n);
+    const ranges = memMapRanges(kernel, inputBitmaps(dump).present.pages);
+    const fd = openSync(copy, "r+");
+    try {
+      for (let pfn = text; pfn < text + 8; pfn++) {
+        const range = ranges.find((r) => pfn >= r.pfnStart && pfn < r.pfnEnd)!;
+        const va = range.memMap + BigInt((pfn - range.pfnStart) * pageStruct + mapcountAt);
+        const pa = kernel.mm.translate(va);
+        const at = dump.memory.rawPages!.offset(Number(pa / 4096n)) + Number(pa % 4096n);
+        const value = Buffer.alloc(4);
+        value.writeInt32LE(offlineValue);
+        writeSync(fd, value, 0, 4, at);
+        pfns.push(pfn);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    dump.close();
+  }
+  const written = (bitmap: Buffer, pfn: number) => ((bitmap[pfn >> 3]! >> (pfn & 7)) & 1) === 1;
+  for (const level of [0, 1, 31]) {
+    const mine = await convert(copy, level, "lzo");
+    const theirs = join(tmp, `mdf-${serial++}.kdump`);
+    makedumpfile(["-l", "-d", String(level), copy, theirs]);
+    const a = kdumpLayout(mine).bitmap2;
+    assert.ok(a.equals(kdumpLayout(theirs).bitmap2), `-d ${level}: bitmap of written pages`);
+    for (const pfn of pfns) assert.equal(written(a, pfn), level !== 31, `-d ${level}: pfn ${pfn} written`);
+    rmSync(mine);
+    rmSync(theirs);
+  }
+  rmSync(copy);
+});
 
 async function convertElf(input: string, level: number): Promise<string> {
   const out = join(tmp, `out-${serial++}.elf`);
