@@ -26,6 +26,25 @@ export function compressPagesAsync(
   sizes: Int32Array,
   threads?: number,
 ): Promise<number>;
+/**
+ * compressPagesAsync for pages the compression thread reads itself: page i from file descriptor `fd` at byte
+ * offset offsets[i] (one read per run of adjacent pages), into `pages`. A page that cannot be read whole is
+ * zero-filled and flagged (flags[i] |= 2). With `dropZero`, pages of zeros are flagged (flags[i] |= 1) and
+ * left out; the others are compressed as compressPagesAsync does, sizes[] in their order.
+ */
+export function compressFilePagesAsync(
+  method: Method,
+  fd: number,
+  offsets: Float64Array,
+  count: number,
+  pageSize: number,
+  pages: Uint8Array,
+  out: Uint8Array,
+  sizes: Int32Array,
+  flags: Uint8Array,
+  dropZero: boolean,
+  threads: number,
+): Promise<number>;
 /** How many compression threads compressPagesAsync has started (they last as long as the process). */
 export function threadCount(): number;
 /** The methods whose system library was loaded, each with that library's version string ("" if it has none). */

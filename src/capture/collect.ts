@@ -29,6 +29,19 @@ export const BATCH_PAGES = 256;
  */
 export interface BatchCompressor {
   compress(pages: Uint8Array, count: number, pageSize: number, out: Uint8Array): Promise<CompressedBatch>;
+  /**
+   * Optional: read the pages too, from file descriptor `fd`, page i at byte offset offsets[i], into `pages`
+   * (reading then runs where compressing does, off the calling thread). flags[i] has bit 0 for a page of
+   * zeros, left out when `dropZero`, bit 1 for a page that could not be read whole (zeros stand in); sizes
+   * are for the pages compressed, in order.
+   */
+  compressFile?(
+    file: { fd: number; offsets: Float64Array; dropZero: boolean },
+    count: number,
+    pageSize: number,
+    pages: Uint8Array,
+    out: Uint8Array,
+  ): Promise<CompressedBatch & { flags: Uint8Array }>;
   /** How many batches it compresses at once (1 when absent): collect keeps enough in flight to feed them. */
   readonly concurrency?: number;
 }
@@ -225,22 +238,54 @@ export async function collect(
   const inFlight: Promise<() => void>[] = [];
   const depth = Math.max(4, (compressor?.concurrency ?? 1) + 2);
   const buffers = new BufferPool(BATCH_PAGES * ps, depth + 2);
+  // Where the compressor can read pages itself and the input holds them whole in a file (an ELF vmcore),
+  // reading runs on the compression threads too: on this thread it would take as long as compressing.
+  const raw = mem.rawPages;
+  const fd = raw?.source.fd;
+  const readsFile = compressor?.compressFile !== undefined && fd !== undefined;
+  /** The file offset of each page of `batch`, or undefined when one is not in the file whole. */
+  const fileOffsets = (batch: number[]): Float64Array | undefined => {
+    const offsets = new Float64Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const at = raw!.offset(batch[i]!);
+      if (at < 0) return undefined;
+      offsets[i] = at;
+    }
+    return offsets;
+  };
   let pfn = 0;
   const nextBatch = (): Promise<() => void> | undefined => {
     const batch: number[] = [];
     for (; pfn < present.pages && batch.length < BATCH_PAGES; pfn++) if (dumpable.test(pfn)) batch.push(pfn);
     if (!batch.length) return undefined;
-    const { pages, count, zero } = gatherPages(mem, batch, shareZero, unreadablePages, buffers.acquire());
-    const compressed: Promise<CompressedBatch | undefined> =
-      compressor && count
-        ? compressor.compress(pages, count, ps, buffers.acquire())
-        : Promise.resolve(undefined);
-    return compressed.then((result) => () => {
+    // Per page: bit 0 set for a zero page left out, bit 1 for one that could not be read (file reads only).
+    let compressed: Promise<{ result?: CompressedBatch; pages: Uint8Array; flags?: Uint8Array }>;
+    const offsets = readsFile ? fileOffsets(batch) : undefined;
+    if (offsets) {
+      compressed = compressor!.compressFile!(
+        { fd: fd!, offsets, dropZero: shareZero },
+        batch.length,
+        ps,
+        buffers.acquire(),
+        buffers.acquire(),
+      ).then((result) => ({ result, pages: result.pages, flags: result.flags }));
+    } else {
+      const { pages, count, zero } = gatherPages(mem, batch, shareZero, unreadablePages, buffers.acquire());
+      compressed =
+        compressor && count
+          ? compressor
+              .compress(pages, count, ps, buffers.acquire())
+              .then((result) => ({ result, pages, flags: zero }))
+          : Promise.resolve({ pages, flags: zero });
+    }
+    return compressed.then(({ result, pages, flags }) => () => {
       const data = result ? result.out : pages;
       let dataAt = 0;
       let idx = 0;
       for (let i = 0; i < batch.length; i++) {
-        if (zero?.[i]) {
+        const f = flags?.[i] ?? 0;
+        if (f & 2) unreadablePages.push(batch[i]!);
+        if (f & 1) {
           writer.addZeroPage();
           counts.zero++;
           continue;

@@ -10,6 +10,8 @@ export interface ByteSource {
   read(offset: number, length: number): Uint8Array;
   /** Optional: read into `dst` (as many bytes as it holds, fewer where the source ends); the bytes read. */
   readInto?(offset: number, dst: Uint8Array): number;
+  /** Optional: the operating system's descriptor for these same bytes, for native code that reads them itself. */
+  readonly fd?: number;
   close?(): void;
 }
 
@@ -72,6 +74,10 @@ export class BlockCachedSource implements ByteSource {
   /** Straight through, when the source can: bulk reads into the caller's buffer need no cache. */
   get readInto(): ((offset: number, dst: Uint8Array) => number) | undefined {
     return this.inner.readInto?.bind(this.inner);
+  }
+
+  get fd(): number | undefined {
+    return this.inner.fd;
   }
 
   read(offset: number, length: number): Uint8Array {

@@ -16,6 +16,7 @@ import {
   type PageState,
   type PhysicalMemory,
   type PhysRange,
+  type RawPageLayout,
   readAcrossPages,
 } from "./physical-memory.ts";
 
@@ -192,6 +193,22 @@ export class ElfCore implements Dump, PhysicalMemory {
     const rel = pa - seg.paddr;
     if (rel >= seg.filesz) return "zero";
     return seg.offset + rel + Math.min(PAGE_SIZE, seg.filesz - rel) > this.src.size ? "truncated" : "present";
+  }
+
+  private layout: RawPageLayout | undefined;
+
+  get rawPages(): RawPageLayout {
+    this.layout ??= { source: this.src, offset: (pfn) => this.pageOffset(pfn) };
+    return this.layout;
+  }
+
+  /** Where page `pfn` lies whole in the file, or -1 (see RawPageLayout). */
+  private pageOffset(pfn: number): number {
+    const pa = pfn * PAGE_SIZE;
+    const seg = this.segmentAt(pa);
+    if (!seg || pa - seg.paddr + PAGE_SIZE > seg.filesz) return -1;
+    const at = seg.offset + (pa - seg.paddr);
+    return at + PAGE_SIZE <= this.src.size ? at : -1;
   }
 
   readPage(pfn: number): Uint8Array {

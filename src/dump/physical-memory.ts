@@ -2,6 +2,7 @@
  * The one interface every dump format gives the layers above: the dead machine's physical memory,
  * read by address, with an honest answer for what is not there.
  */
+import type { ByteSource } from "./byte-source.ts";
 import type { ElfNote } from "./elf-notes.ts";
 
 export interface PhysRange {
@@ -28,6 +29,18 @@ export interface PhysicalMemory {
    * into the start of `into`, which is returned.
    */
   readPages?(pfn: number, count: number, into: Uint8Array): Uint8Array;
+  /** Optional, for formats that store pages whole and uncompressed (ELF): where they are in the file. */
+  readonly rawPages?: RawPageLayout;
+}
+
+/**
+ * Where a dump stores its pages as they are: a copier that reads them itself (native threads reading and
+ * compressing at once) needs no more than this.
+ */
+export interface RawPageLayout {
+  readonly source: ByteSource;
+  /** The byte offset of page `pfn` in `source`, or -1 where it is not there whole (a hole, zeros, cut off). */
+  offset(pfn: number): number;
 }
 
 export type DumpFormat = "elf" | "kdump" | "diskdump";

@@ -12,6 +12,7 @@ import { nodeCodecs } from "../../src/platform/node/codecs.ts";
 import {
   compressBatch,
   compressBatchOnThread,
+  compressFileOnThread,
   compressorLibrary,
 } from "../../src/platform/node/compress-batch.ts";
 import { CompressPool } from "../../src/platform/node/compress-pool.ts";
@@ -22,14 +23,19 @@ import { fixtureDumps } from "../dump-fixtures.ts";
 const METHODS: Compression[] = ["zlib", "lzo", "snappy", "zstd"];
 const PS = 4096;
 
+/** The i-th of four page-aligned places spread over a file of `size` bytes, past the ELF headers. */
+function place(size: number, i: number): number {
+  return (1 + Math.floor((size * i) / 4 / (16 * PS))) * 16 * PS;
+}
+
 /** 256 pages of the kdump capture's /proc/vmcore: kernel text, data, zero and random-looking pages. */
 function realPages(): Uint8Array {
   const d = fixtureDumps().find((x) => x.id === "6.1-kdump/vmcore.elf")!;
   const f = new FileSource(d.path);
   try {
     const out = new Uint8Array(256 * PS);
-    // 64 pages from each of four places (file offsets, page-aligned past the ELF headers).
-    for (let i = 0; i < 4; i++) out.set(f.read((1 + i * 20_000) * 16 * PS, 64 * PS), i * 64 * PS);
+    // 64 pages from each of four places in the file.
+    for (let i = 0; i < 4; i++) out.set(f.read(place(f.size, i), 64 * PS), i * 64 * PS);
     // One page no compressor can shrink, so a raw page is always in the batch.
     let x = 12345;
     for (let j = 0; j < PS; j++) {
@@ -139,6 +145,97 @@ test("on the codec's compression threads, batches compressed several at once are
   );
   // The four batches above ran on four threads of the codec's own, which stay for later batches.
   assert.equal(codec.threadCount(), 4);
+});
+
+test("compression threads that read the pages themselves give the bytes of reading them here; zero and unreadable pages flagged", async () => {
+  const d = fixtureDumps().find((x) => x.id === "6.1-kdump/vmcore.elf")!;
+  const f = new FileSource(d.path);
+  try {
+    // Runs of 16 adjacent pages from the four places of realPages in turn (zero pages between others, so
+    // that leaving them out moves the rest up), then one page past the end of the file.
+    const offsets = new Float64Array(256);
+    for (let i = 0; i < 255; i++)
+      offsets[i] = place(f.size, Math.floor(i / 16) % 4) + (Math.floor(i / 64) * 16 + (i % 16)) * PS;
+    offsets[255] = f.size + 3 * PS;
+    const read = new Uint8Array(256 * PS);
+    for (let i = 0; i < 255; i++) read.set(f.read(offsets[i]!, PS), i * PS);
+    const isZero = (i: number) => read.subarray(i * PS, (i + 1) * PS).every((b) => b === 0);
+    const zeros = Array.from({ length: 256 }, (_, i) => i).filter(isZero);
+    assert.ok(zeros.length >= 2 && zeros.length <= 192, `${zeros.length} zero pages among them`);
+    for (const method of METHODS) {
+      for (const dropZero of [false, true]) {
+        // Here: the pages read above, less the zero pages when they are dropped, compressed on this thread.
+        const kept = dropZero ? [...Array(256).keys()].filter((i) => !isZero(i)) : [...Array(256).keys()];
+        const input = new Uint8Array(kept.length * PS);
+        for (const [k, p] of kept.entries()) input.set(read.subarray(p * PS, (p + 1) * PS), k * PS);
+        const want = new Uint8Array(256 * PS);
+        const wantSizes = new Int32Array(kept.length);
+        const length = compressBatch(method, input, kept.length, PS, want, wantSizes);
+        // There: the thread reads the file.
+        const out = new Uint8Array(256 * PS);
+        const sizes = new Int32Array(256);
+        const flags = new Uint8Array(256);
+        const got = await compressFileOnThread(
+          method,
+          { fd: f.fd!, offsets, dropZero },
+          256,
+          PS,
+          new Uint8Array(256 * PS),
+          out,
+          sizes,
+          flags,
+          2,
+        );
+        const label = `${method}, dropZero ${dropZero}`;
+        assert.equal(got, length, label);
+        assert.deepEqual(sizes.subarray(0, kept.length), wantSizes, label);
+        assert.ok(Buffer.from(out.subarray(0, got)).equals(Buffer.from(want.subarray(0, length))), label);
+        const wantFlags = Array.from(
+          { length: 256 },
+          (_, i) => (dropZero && isZero(i) ? 1 : 0) | (i === 255 ? 2 : 0),
+        );
+        assert.deepEqual([...flags], wantFlags, label);
+      }
+    }
+    const codec = createRequire(import.meta.url)("page-codec") as typeof import("page-codec");
+    const bad = Float64Array.of(-4096);
+    assert.throws(
+      () =>
+        codec.compressFilePagesAsync(
+          "lzo",
+          f.fd!,
+          bad,
+          1,
+          PS,
+          read,
+          read,
+          new Int32Array(1),
+          new Uint8Array(1),
+          false,
+          1,
+        ),
+      /not a file position/,
+    );
+    assert.throws(
+      () =>
+        codec.compressFilePagesAsync(
+          "lzo",
+          f.fd!,
+          offsets,
+          256,
+          PS,
+          read,
+          read,
+          new Int32Array(256),
+          new Uint8Array(8),
+          false,
+          1,
+        ),
+      RangeError,
+    );
+  } finally {
+    f.close();
+  }
 });
 
 test("the worker-thread pool (for methods the native codec lacks) gives the same batches", async () => {

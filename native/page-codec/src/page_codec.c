@@ -7,14 +7,17 @@
  * in for libz's internal calls. A batch compresses on the calling thread (compressPages) or on one of the
  * addon's compression threads (compressPagesAsync: makedumpfile's --num-threads without a JS thread to boot).
  * Per-thread state (LZO's work memory, zstd's context) lives in the addon's instance data for JS threads and
- * on the stack of each compression thread. */
+ * on the stack of each compression thread. A batch may also be read by its compression thread straight from
+ * the dump file (compressFilePagesAsync): reading then runs on the threads too, not on the one JS thread. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { ZLIB, LZO, SNAPPY, ZSTD, METHODS };
 static const char *const method_names[METHODS] = {"zlib", "lzo", "snappy", "zstd"};
@@ -150,6 +153,60 @@ static const char *compress_batch(struct thread_state *st, int method, const voi
   return NULL;
 }
 
+/* A file batch's page flags. */
+enum { PAGE_ZERO = 1, PAGE_UNREADABLE = 2 };
+
+static int all_zero(const unsigned char *p, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8); /* one load: the buffer need not be aligned */
+    if (w) return 0;
+  }
+  for (; i < n; i++)
+    if (p[i]) return 0;
+  return 1;
+}
+
+/* Read count pages at byte offsets[i] of fd into pages, end to end, one pread per run of adjacent pages. A
+ * page not read whole is zero-filled and flagged PAGE_UNREADABLE; with drop_zero, pages of zeros are flagged
+ * PAGE_ZERO and the others closed up at the front. Returns how many pages are left there to compress. */
+static uint32_t read_file_pages(int fd, const double *offsets, uint32_t count, uint32_t page_size,
+                                unsigned char *pages, uint8_t *flags, int drop_zero) {
+  for (uint32_t i = 0; i < count;) {
+    uint32_t j = i + 1;
+    while (j < count && offsets[j] == offsets[j - 1] + page_size) j++;
+    size_t want = (size_t)(j - i) * page_size, got = 0;
+    while (got < want) {
+      ssize_t n = pread(fd, pages + (size_t)i * page_size + got, want - got, (off_t)offsets[i] + (off_t)got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += (size_t)n;
+    }
+    for (uint32_t k = i; k < j; k++) {
+      size_t end = (size_t)(k - i + 1) * page_size;
+      flags[k] = 0;
+      if (got < end) {
+        memset(pages + (size_t)k * page_size, 0, page_size);
+        flags[k] = PAGE_UNREADABLE;
+      }
+    }
+    i = j;
+  }
+  if (!drop_zero) return count;
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    unsigned char *page = pages + (size_t)i * page_size;
+    if (all_zero(page, page_size)) {
+      flags[i] |= PAGE_ZERO;
+      continue;
+    }
+    if (kept != i) memmove(pages + (size_t)kept * page_size, page, page_size);
+    kept++;
+  }
+  return kept;
+}
+
 static void free_state(napi_env env, void *data, void *hint) {
   struct thread_state *st = data;
   (void)env, (void)hint;
@@ -236,8 +293,13 @@ static napi_value CompressPages(napi_env env, napi_callback_info info) {
  * (kdx collect waits for every batch, failed or not): its threadsafe function goes with it. */
 struct batch_job {
   struct batch b;
+  /* A file batch (fd >= 0): its pages are read from fd at offsets[] first (see read_file_pages). */
+  int fd;
+  const double *offsets;
+  uint8_t *flags;
+  int drop_zero;
   napi_deferred deferred;
-  napi_ref buffers[3]; /* pages, out, sizes: kept alive while a compression thread uses them */
+  napi_ref buffers[5]; /* pages, out, sizes (and offsets, flags): kept alive while a compression thread uses them */
   struct thread_state *owner; /* the queuing JS thread's state: read on that thread only */
   napi_threadsafe_function done;
   size_t written;
@@ -262,7 +324,9 @@ static void *compression_thread(void *arg) {
     pool.head = job->next;
     if (!pool.head) pool.tail = NULL;
     pthread_mutex_unlock(&pool.lock);
-    const struct batch *b = &job->b;
+    struct batch *b = &job->b;
+    if (job->fd >= 0)
+      b->count = read_file_pages(job->fd, job->offsets, b->count, b->page_size, b->pages, job->flags, job->drop_zero);
     job->error = compress_batch(&st, b->method, b->pages, b->count, b->page_size, b->out, b->out_len, b->sizes, &job->written);
     napi_call_threadsafe_function(job->done, job, napi_tsfn_blocking);
   }
@@ -302,17 +366,53 @@ static void finish_batch_job(napi_env env, napi_value js_callback, void *context
       napi_create_double(env, (double)job->written, &v);
       napi_resolve_deferred(env, job->deferred, v);
     }
-    for (int i = 0; i < 3; i++) napi_delete_reference(env, job->buffers[i]);
+    for (int i = 0; i < 5; i++)
+      if (job->buffers[i]) napi_delete_reference(env, job->buffers[i]);
     if (--job->owner->pending == 0) napi_unref_threadsafe_function(env, job->owner->done);
   }
   free(job);
+}
+
+/* The calling JS thread's completion channel, and n compression threads: 0 (and a JS error) if not. */
+static int prepare_threads(napi_env env, struct thread_state *st, int n) {
+  if (!st->done) {
+    napi_value name;
+    napi_create_string_utf8(env, "page-codec", NAPI_AUTO_LENGTH, &name);
+    if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, finish_batch_job, &st->done) !=
+        napi_ok) {
+      napi_throw_error(env, NULL, "compressPagesAsync: cannot create the completion channel");
+      return 0;
+    }
+    napi_unref_threadsafe_function(env, st->done);
+  }
+  if (!start_threads(n)) {
+    napi_throw_error(env, NULL, "compressPagesAsync: cannot start a compression thread");
+    return 0;
+  }
+  return 1;
+}
+
+/* Queue a job (its buffers referenced) for the compression threads: the promise it will settle. */
+static napi_value queue_job(napi_env env, struct thread_state *st, struct batch_job *job) {
+  napi_value promise;
+  job->owner = st;
+  job->done = st->done;
+  napi_create_promise(env, &job->deferred, &promise);
+  if (st->pending++ == 0) napi_ref_threadsafe_function(env, st->done);
+  pthread_mutex_lock(&pool.lock);
+  if (pool.tail) pool.tail->next = job;
+  else pool.head = job;
+  pool.tail = job;
+  pthread_cond_signal(&pool.queued);
+  pthread_mutex_unlock(&pool.lock);
+  return promise;
 }
 
 /* compressPagesAsync(...the same arguments, threads) -> Promise of the bytes written: the batch is compressed
  * on one of `threads` (at least; default 1) compression threads, so that several run at once. The buffers
  * must not be touched until the promise settles. */
 static napi_value CompressPagesAsync(napi_env env, napi_callback_info info) {
-  napi_value argv[7], promise;
+  napi_value argv[7];
   size_t argc = 7;
   uint32_t threads = 1;
   struct thread_state *st;
@@ -334,36 +434,93 @@ static napi_value CompressPagesAsync(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_get_instance_data(env, (void **)&st);
-  if (!st->done) {
-    napi_value name;
-    napi_create_string_utf8(env, "page-codec", NAPI_AUTO_LENGTH, &name);
-    if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, finish_batch_job, &st->done) !=
-        napi_ok) {
-      free(job);
-      napi_throw_error(env, NULL, "compressPagesAsync: cannot create the completion channel");
-      return NULL;
-    }
-    napi_unref_threadsafe_function(env, st->done);
-  }
-  if (!start_threads((int)threads)) {
+  if (!prepare_threads(env, st, (int)threads)) {
     free(job);
-    napi_throw_error(env, NULL, "compressPagesAsync: cannot start a compression thread");
     return NULL;
   }
-  job->owner = st;
-  job->done = st->done;
+  job->fd = -1;
   napi_create_reference(env, argv[1], 1, &job->buffers[0]);
   napi_create_reference(env, argv[4], 1, &job->buffers[1]);
   napi_create_reference(env, argv[5], 1, &job->buffers[2]);
-  napi_create_promise(env, &job->deferred, &promise);
-  if (st->pending++ == 0) napi_ref_threadsafe_function(env, st->done);
-  pthread_mutex_lock(&pool.lock);
-  if (pool.tail) pool.tail->next = job;
-  else pool.head = job;
-  pool.tail = job;
-  pthread_cond_signal(&pool.queued);
-  pthread_mutex_unlock(&pool.lock);
-  return promise;
+  return queue_job(env, st, job);
+}
+
+/* compressFilePagesAsync(method, fd, offsets, count, pageSize, pages, out, sizes, flags, dropZero, threads)
+ * -> Promise of the bytes written: a compression thread reads page i from fd at byte offsets[i] into pages
+ * (flags[i] |= 2 where it cannot: zeros stand in), with dropZero flags pages of zeros (flags[i] |= 1) and
+ * leaves them out, then compresses the rest as compressPages does, sizes[] in their order. */
+static napi_value CompressFilePagesAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  size_t argc = 11, pages_len, offsets_len, sizes_len, flags_len;
+  napi_typedarray_type offsets_type, sizes_type, flags_type;
+  void *offsets, *sizes, *flags;
+  int32_t fd;
+  uint32_t threads;
+  bool drop_zero;
+  struct batch b;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  b.method = argc >= 11 ? method_of(env, argv[0]) : -1;
+  if (b.method < 0 || napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0 ||
+      napi_get_typedarray_info(env, argv[2], &offsets_type, &offsets_len, &offsets, NULL, NULL) != napi_ok ||
+      offsets_type != napi_float64_array || napi_get_value_uint32(env, argv[3], &b.count) != napi_ok ||
+      napi_get_value_uint32(env, argv[4], &b.page_size) != napi_ok ||
+      napi_get_buffer_info(env, argv[5], &b.pages, &pages_len) != napi_ok ||
+      napi_get_buffer_info(env, argv[6], &b.out, &b.out_len) != napi_ok ||
+      napi_get_typedarray_info(env, argv[7], &sizes_type, &sizes_len, &sizes, NULL, NULL) != napi_ok ||
+      sizes_type != napi_int32_array ||
+      napi_get_typedarray_info(env, argv[8], &flags_type, &flags_len, &flags, NULL, NULL) != napi_ok ||
+      flags_type != napi_uint8_array || napi_get_value_bool(env, argv[9], &drop_zero) != napi_ok ||
+      napi_get_value_uint32(env, argv[10], &threads) != napi_ok) {
+    napi_throw_type_error(env, NULL,
+                          "compressFilePagesAsync(method, fd: number, offsets: Float64Array, count, pageSize, "
+                          "pages: Buffer, out: Buffer, sizes: Int32Array, flags: Uint8Array, dropZero: boolean, "
+                          "threads: number)");
+    return NULL;
+  }
+  b.sizes = sizes;
+  size_t whole = (size_t)b.count * b.page_size;
+  if (b.page_size == 0 || whole > pages_len || whole > b.out_len || b.count > sizes_len || b.count > offsets_len ||
+      b.count > flags_len) {
+    napi_throw_range_error(env, NULL, "compressFilePagesAsync: the buffers are smaller than count pages");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < b.count; i++) {
+    double o = ((const double *)offsets)[i];
+    if (!(o >= 0 && o <= 9007199254740991.0 && o == (double)(int64_t)o)) {
+      napi_throw_range_error(env, NULL, "compressFilePagesAsync: a page offset is not a file position");
+      return NULL;
+    }
+  }
+  if (threads == 0 || threads > 1024) {
+    napi_throw_range_error(env, NULL, "compressFilePagesAsync: threads is 1 to 1024");
+    return NULL;
+  }
+  if (!available(b.method)) {
+    napi_throw_error(env, NULL, "compressPages: the system library for this method could not be loaded");
+    return NULL;
+  }
+  struct batch_job *job = calloc(1, sizeof *job);
+  struct thread_state *st;
+  if (!job) {
+    napi_throw_error(env, NULL, "compressPages: out of memory");
+    return NULL;
+  }
+  napi_get_instance_data(env, (void **)&st);
+  if (!prepare_threads(env, st, (int)threads)) {
+    free(job);
+    return NULL;
+  }
+  job->b = b;
+  job->fd = fd;
+  job->offsets = offsets;
+  job->flags = flags;
+  job->drop_zero = drop_zero;
+  napi_create_reference(env, argv[5], 1, &job->buffers[0]);
+  napi_create_reference(env, argv[6], 1, &job->buffers[1]);
+  napi_create_reference(env, argv[7], 1, &job->buffers[2]);
+  napi_create_reference(env, argv[2], 1, &job->buffers[3]);
+  napi_create_reference(env, argv[8], 1, &job->buffers[4]);
+  return queue_job(env, st, job);
 }
 
 /* threadCount() -> how many compression threads are running. */
@@ -412,6 +569,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "compressPages", fn);
   napi_create_function(env, "compressPagesAsync", NAPI_AUTO_LENGTH, CompressPagesAsync, NULL, &fn);
   napi_set_named_property(env, exports, "compressPagesAsync", fn);
+  napi_create_function(env, "compressFilePagesAsync", NAPI_AUTO_LENGTH, CompressFilePagesAsync, NULL, &fn);
+  napi_set_named_property(env, exports, "compressFilePagesAsync", fn);
   napi_create_function(env, "threadCount", NAPI_AUTO_LENGTH, ThreadCount, NULL, &fn);
   napi_set_named_property(env, exports, "threadCount", fn);
   napi_create_function(env, "methods", NAPI_AUTO_LENGTH, Methods, NULL, &fn);

@@ -45,6 +45,38 @@ export function compressBatchOnThread(
   return codec.compressPagesAsync(method, pages, count, pageSize, out, sizes, threads);
 }
 
+/**
+ * compressBatchOnThread for pages the compression thread reads itself from file descriptor `fd`, page i at
+ * byte offset offsets[i]; flags[i] says which were zeros (1: left out when `dropZero`) or unreadable (2).
+ */
+export function compressFileOnThread(
+  method: Compression,
+  file: { fd: number; offsets: Float64Array; dropZero: boolean },
+  count: number,
+  pageSize: number,
+  pages: Uint8Array,
+  out: Uint8Array,
+  sizes: Int32Array,
+  flags: Uint8Array,
+  threads: number,
+): Promise<number> {
+  const codec = nativeCodec(method);
+  if (!codec) return Promise.reject(new Error(`no native ${method} compressor`));
+  return codec.compressFilePagesAsync(
+    method,
+    file.fd,
+    file.offsets,
+    count,
+    pageSize,
+    pages,
+    out,
+    sizes,
+    flags,
+    file.dropZero,
+    threads,
+  );
+}
+
 /** How many compression threads the native codec is running. */
 export function compressionThreads(): number {
   return pageCodec?.threadCount() ?? 0;

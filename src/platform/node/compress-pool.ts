@@ -9,6 +9,7 @@ import type { Compression } from "../../dump/codecs/index.ts";
 import {
   compressBatch,
   compressBatchOnThread,
+  compressFileOnThread,
   compressionThreads,
   threadsCompress,
 } from "./compress-batch.ts";
@@ -62,6 +63,30 @@ export class NativeThreadCompressor implements ThreadedCompressor {
     await compressBatchOnThread(this.method, pages, count, pageSize, out, sizes, this.concurrency);
     this.batches++;
     return { pages, out, sizes };
+  }
+
+  async compressFile(
+    file: { fd: number; offsets: Float64Array; dropZero: boolean },
+    count: number,
+    pageSize: number,
+    pages: Uint8Array,
+    out: Uint8Array,
+  ): Promise<CompressedBatch & { flags: Uint8Array }> {
+    const sizes = new Int32Array(count);
+    const flags = new Uint8Array(count);
+    await compressFileOnThread(
+      this.method,
+      file,
+      count,
+      pageSize,
+      pages,
+      out,
+      sizes,
+      flags,
+      this.concurrency,
+    );
+    this.batches++;
+    return { pages, out, sizes, flags };
   }
 
   describe(): string {

@@ -17,18 +17,22 @@ export function describeFsError(e: unknown): string {
 
 export class FileSource implements ByteSource {
   readonly size: number;
-  private fd: number | undefined;
+  private descriptor: number | undefined;
 
   constructor(readonly name: string) {
     try {
-      this.fd = openSync(name, "r");
-      const st = fstatSync(this.fd);
+      this.descriptor = openSync(name, "r");
+      const st = fstatSync(this.descriptor);
       if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
       this.size = st.size;
     } catch (e) {
-      if (this.fd !== undefined) closeSync(this.fd);
+      if (this.descriptor !== undefined) closeSync(this.descriptor);
       throw new FormatError(name, describeFsError(e));
     }
+  }
+
+  get fd(): number | undefined {
+    return this.descriptor;
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -38,11 +42,11 @@ export class FileSource implements ByteSource {
   }
 
   readInto(offset: number, dst: Uint8Array): number {
-    if (this.fd === undefined) throw new Error(`${this.name}: read after close`);
+    if (this.descriptor === undefined) throw new Error(`${this.name}: read after close`);
     const n = Math.max(0, Math.min(dst.length, this.size - offset));
     let done = 0;
     while (done < n) {
-      const got = readSync(this.fd, dst, done, n - done, offset + done);
+      const got = readSync(this.descriptor, dst, done, n - done, offset + done);
       if (got === 0) break;
       done += got;
     }
@@ -50,7 +54,7 @@ export class FileSource implements ByteSource {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    if (this.descriptor !== undefined) closeSync(this.descriptor);
+    this.descriptor = undefined;
   }
 }
