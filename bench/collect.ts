@@ -1,6 +1,7 @@
 /**
  * kdx collect against makedumpfile on the same input, level and compression, in this run: wall time (best
- * of 3, whole commands) and output size, as ratios. Goal: with --num-threads 2, not slower and no larger.
+ * of 3, whole commands) and output size, as ratios. Goal: with --num-threads 2, not slower and no larger than
+ * makedumpfile's faster run, with or without its own --num-threads 2.
  * The input is the kdump capture's raw /proc/vmcore (392 MiB); makedumpfile compressions it lacks are
  * left out of the comparison.
  */
@@ -46,7 +47,14 @@ export function collectBench(dir: string): void {
     for (const [flag, name] of methods) {
       const theirs = join(dir, "mdf.out");
       const mine = join(dir, "kdx.out");
-      const tm = timed("makedumpfile", [flag, "-d", String(level), input.path, theirs], theirs);
+      // makedumpfile's threads (1.7.2 here) make it slower on this input: kdx is held to its faster run.
+      const tm1 = timed("makedumpfile", [flag, "-d", String(level), input.path, theirs], theirs);
+      const tm2 = timed(
+        "makedumpfile",
+        ["--num-threads", "2", flag, "-d", String(level), input.path, theirs],
+        theirs,
+      );
+      const tm = Math.min(tm1, tm2);
       const tk = timed(
         KDX,
         [
@@ -71,8 +79,9 @@ export function collectBench(dir: string): void {
       const size = statSync(mine).size / statSync(theirs).size;
       const time = tk / tm;
       console.log(
-        `  -d ${String(level).padStart(2)} ${name.padEnd(6)} makedumpfile ${tm.toFixed(2)} s, kdx --num-threads 2 ${tk.toFixed(2)} s (1 thread ${t1.toFixed(2)} s): ` +
-          `time ×${time.toFixed(2)}, size ×${size.toFixed(3)}  (goal: not slower and no larger: ${time <= 1 && size <= 1 ? "met" : "NOT met"})`,
+        `  -d ${String(level).padStart(2)} ${name.padEnd(6)} makedumpfile ${tm1.toFixed(2)} s (--num-threads 2: ${tm2.toFixed(2)} s), ` +
+          `kdx --num-threads 2 ${tk.toFixed(2)} s (1 thread ${t1.toFixed(2)} s): time ×${time.toFixed(2)} of makedumpfile's faster, ` +
+          `size ×${size.toFixed(3)}  (goal: not slower and no larger: ${time <= 1 && size <= 1 ? "met" : "NOT met"})`,
       );
       rmSync(theirs, { force: true });
       rmSync(mine, { force: true });
