@@ -47,6 +47,8 @@ export function threadedCompressor(method: Compression, threads: number): Thread
  */
 export class NativeThreadCompressor implements ThreadedCompressor {
   private batches = 0;
+  /** Batches whose pages the compression threads read from the dump file themselves. */
+  private batchesFromFile = 0;
 
   constructor(
     private readonly method: Compression,
@@ -86,11 +88,12 @@ export class NativeThreadCompressor implements ThreadedCompressor {
       this.concurrency,
     );
     this.batches++;
+    this.batchesFromFile++;
     return { pages, out, sizes, flags };
   }
 
   describe(): string {
-    return `${this.batches} of ${this.batches} batches on ${compressionThreads()} compression threads`;
+    return `${this.batches} of ${this.batches} batches on ${compressionThreads()} compression threads, ${this.batchesFromFile} read there from the dump file`;
   }
 
   async close(): Promise<void> {}
