@@ -197,6 +197,12 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
         continue;
       }
     }
+    // A quarter of a report's lines are register lines, which fit none of the tests below: them first.
+    if (REGISTER_LINE.test(t)) {
+      if (regsFrame) addRegisters(regsFrame.registers, t);
+      else if (!mainRegsDone) addRegisters(registers, t);
+      continue;
+    }
     // Cheap guards first: each pattern below only fits lines that contain its keyword.
     if (!releaseSeen && t.includes("CPU: ")) {
       const m = HEADER_CPU.exec(t);
@@ -323,11 +329,6 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
         mainCodeSeen = true;
         lazyCode(into, listing, sym);
       }
-      continue;
-    }
-    if (REGISTER_LINE.test(t)) {
-      if (regsFrame) addRegisters(regsFrame.registers, t);
-      else if (!mainRegsDone) addRegisters(registers, t);
       continue;
     }
     if (!inTrace) continue;
