@@ -68,13 +68,20 @@ function parseRip(cs: string | undefined, rest: string): Rip {
     // The low two bits of a selector are the privilege level: 0 kernel, 3 user.
     rip.mode = (Number.parseInt(cs, 16) & 3) === 3 ? "user" : "kernel";
   }
-  const addr = /\[<([0-9a-f]+)>\]/.exec(rest) ?? /^(0x[0-9a-f]+)\s*$/.exec(rest.trim());
-  if (addr) rip.address = addr[1].startsWith("0x") ? addr[1] : `0x${addr[1]}`;
+  const bracketed = /\[<([0-9a-f]+)>\]/.exec(rest);
+  const bare = bracketed ? null : /^(0x[0-9a-f]+)\s*$/.exec(rest.trim());
+  if (bracketed) rip.address = `0x${bracketed[1]}`;
+  else if (bare) rip.address = bare[1];
   const sym = parseSymbol(rest);
   if (sym) rip.symbol = sym;
   return rip;
 }
 
+/**
+ * The character code at `i`, or -1 past the end. charCodeAt past the end gives NaN, which optimised code has
+ * not seen: it deoptimises, and recompiling a function as large as parseFields costs ~100 ms of a CPU.
+ */
+const codeAt = (t: string, i: number): number => (i < t.length ? t.charCodeAt(i) : -1);
 const isWordChar = (c: number): boolean =>
   (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 const isLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
@@ -124,7 +131,7 @@ function addRegisters(into: Record<string, string>, t: string): void {
     let i = colon + 1;
     while (i < t.length && isSpace(t.charCodeAt(i))) i++;
     let seg: string | undefined;
-    if (hexRun(t, i, 4) === 4 && t.charCodeAt(i + 4) === 0x3a /* : */ && hexRun(t, i + 5, 4) === 4) {
+    if (hexRun(t, i, 4) === 4 && codeAt(t, i + 4) === 0x3a /* : */ && hexRun(t, i + 5, 4) === 4) {
       seg = t.slice(i, i + 4);
       i += 5;
     }
@@ -132,11 +139,7 @@ function addRegisters(into: Record<string, string>, t: string): void {
     if (n < 4) continue;
     const name = registerName(t.slice(start, colon));
     from = i + n;
-    if (
-      t.charCodeAt(from) === 0x28 /* ( */ &&
-      hexRun(t, from + 1, 4) === 4 &&
-      t.charCodeAt(from + 5) === 0x29
-    )
+    if (codeAt(t, from) === 0x28 /* ( */ && hexRun(t, from + 1, 4) === 4 && codeAt(t, from + 5) === 0x29)
       from += 6;
     if (name in into) continue;
     into[name] = t.slice(i, i + n);
@@ -309,7 +312,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       continue;
     }
 
-    const rip = t.charCodeAt(1) === 0x50 || t.charCodeAt(2) === 0x50 ? RIP_LINE.exec(t) : null;
+    const rip = codeAt(t, 1) === 0x50 || codeAt(t, 2) === 0x50 ? RIP_LINE.exec(t) : null;
     if (rip) {
       const r = parseRip(rip[1], rip[2]);
       if (inTrace) {

@@ -46,12 +46,15 @@ export function lineTime(line: LogLine): number | undefined {
   return line.stamp === undefined ? undefined : Number(line.stamp);
 }
 
+/** The first character code of `s`, or -1 when it is empty (charCodeAt's NaN would deoptimise the caller). */
+const firstCode = (s: string): number => (s.length > 0 ? s.charCodeAt(0) : -1);
+
 /** Parse one raw line (without its newline). */
 export function parseLine(raw: string, no: number): LogLine {
   let s = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
   if (s.endsWith("\r")) s = s.slice(0, -1);
   // Fast path: the common `[    5.310003] msg` form.
-  const c0 = s.charCodeAt(0);
+  const c0 = firstCode(s);
   if (c0 !== 0x5b /* [ */) {
     if (c0 === 0x3c /* < */) s = s.replace(LEVEL, "");
     else if (c0 === 0x2a /* * */) s = s.replace(DROPPED, "");
@@ -60,9 +63,9 @@ export function parseLine(raw: string, no: number): LogLine {
       if (sys) s = s.slice(sys[0].length);
       else if (s.includes(" login: ")) s = s.replace(LOGIN_JUNK, "");
     }
-    if (s.charCodeAt(0) !== 0x5b) {
-      if (s.charCodeAt(0) === 0x3c) s = s.replace(LEVEL, "");
-      if (s.charCodeAt(0) !== 0x5b) return logLine(no, s, false);
+    if (firstCode(s) !== 0x5b) {
+      if (firstCode(s) === 0x3c) s = s.replace(LEVEL, "");
+      if (firstCode(s) !== 0x5b) return logLine(no, s, false);
     }
   }
   const m = STAMP.exec(s);
@@ -72,7 +75,7 @@ export function parseLine(raw: string, no: number): LogLine {
     const kern = /^\S+ kernel: /.exec(text);
     if (kern) text = text.slice(kern[0].length);
     // crash's `log -m` and `dmesg -x` put the level after the stamp.
-    if (text.charCodeAt(0) === 0x3c) text = text.replace(LEVEL, "");
+    if (firstCode(text) === 0x3c) text = text.replace(LEVEL, "");
     return logLine(no, text, true, m[1], m[2] || undefined);
   }
   const h = HUMAN_STAMP.exec(s);

@@ -88,11 +88,16 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     report.corruptedReason = corruptedReason;
   }
   // The title names the bug; the top reliable frames tell apart bugs that share a title.
-  const frames = report.trace
-    .filter((f) => f.kind === "frame" && f.reliable && f.symbol)
-    .slice(0, 3)
-    .map((f) => (f.kind === "frame" ? f.symbol?.name : ""));
-  report.signature = fnv64([report.kind, title, ...frames].join("\n"));
+  let key = `${report.kind}\n${title}`;
+  let taken = 0;
+  for (const f of report.trace) {
+    if (taken === 3) break;
+    if (f.kind === "frame" && f.reliable && f.symbol) {
+      key += `\n${f.symbol.name}`;
+      taken++;
+    }
+  }
+  report.signature = fnv64(key);
   return report;
 }
 

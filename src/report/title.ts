@@ -151,14 +151,22 @@ function walkParts(
 /** Title templates cut once into literal text and argument numbers (`{2}`: the second). */
 const templates = new Map<string, (string | number)[]>();
 
-function fill(template: string, args: string[]): string {
+/**
+ * A title template filled in: `{1}`, `{2}`… are the match's groups, then the frames picked from the stack.
+ * Both are read in place (arrays joined here would differ in kind from report to report, and the optimised
+ * code that joined them would be thrown away each time a new kind came by).
+ */
+function fill(template: string, groups: RegExpExecArray, frames: string[]): string {
   let parts = templates.get(template);
   if (!parts) {
-    parts = template.split(/\{(\d+)\}/).map((p, i) => (i % 2 ? Number(p) - 1 : p));
+    parts = template.split(/\{(\d+)\}/).map((p, i) => (i % 2 ? Number(p) : p));
     templates.set(template, parts);
   }
   let out = "";
-  for (const p of parts) out += typeof p === "number" ? (args[p] ?? "") : p;
+  for (const p of parts) {
+    if (typeof p !== "number") out += p;
+    else out += (p < groups.length ? groups[p] : frames[p - groups.length]) ?? "";
+  }
   return out;
 }
 
@@ -229,7 +237,6 @@ export function describe(text: string, family: Family, lines?: string[]): Titled
       m = rule.report.exec(text);
       if (!m) continue;
     }
-    const args = m.slice(1).map((s) => s ?? "");
     let corrupted: string | undefined;
     let frames: string[] = [];
     if (rule.stack) {
@@ -241,7 +248,7 @@ export function describe(text: string, family: Family, lines?: string[]): Titled
       frames = r.results;
       if (!r.ok) corrupted = "extracted no frames";
     }
-    best = { title: fill(rule.title, [...args, ...frames]), rule, frames, corrupted };
+    best = { title: fill(rule.title, m, frames), rule, frames, corrupted };
   }
   if (!best) {
     const pos = text.indexOf(family.header);
