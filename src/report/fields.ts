@@ -62,19 +62,17 @@ export function parseSymbol(text: string): SymbolRef | undefined {
 }
 
 function parseRip(cs: string | undefined, rest: string): Rip {
-  const rip: Rip = { text: rest.trim() };
-  if (cs) {
-    rip.cs = cs;
-    // The low two bits of a selector are the privilege level: 0 kernel, 3 user.
-    rip.mode = (Number.parseInt(cs, 16) & 3) === 3 ? "user" : "kernel";
-  }
   const bracketed = /\[<([0-9a-f]+)>\]/.exec(rest);
   const bare = bracketed ? null : /^(0x[0-9a-f]+)\s*$/.exec(rest.trim());
-  if (bracketed) rip.address = `0x${bracketed[1]}`;
-  else if (bare) rip.address = bare[1];
-  const sym = parseSymbol(rest);
-  if (sym) rip.symbol = sym;
-  return rip;
+  // Every RIP of one shape, its absent fields undefined (JSON leaves them out): see registerSet.
+  return {
+    text: rest.trim(),
+    cs: cs || undefined,
+    // The low two bits of a selector are the privilege level: 0 kernel, 3 user.
+    mode: cs ? ((Number.parseInt(cs, 16) & 3) === 3 ? "user" : "kernel") : undefined,
+    address: bracketed ? `0x${bracketed[1]}` : bare ? bare[1] : undefined,
+    symbol: parseSymbol(rest),
+  };
 }
 
 /**
@@ -166,6 +164,10 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
   let modulesSeen = false;
   let fault: Report["fault"];
   let mainRip: Rip | undefined;
+  // The symbols of the RIPs seen, kept here: Rip objects differ in shape (cs, address are optional), and
+  // reading them back would make this function's optimised code polymorphic.
+  let mainSymbol: SymbolRef | undefined;
+  let regsSymbol: SymbolRef | undefined;
   for (const l of prefix) {
     if (/sysrq: .*Trigger a crash|SysRq : Trigger a crash/.test(l.text)) into.trigger = "sysrq";
   }
@@ -317,15 +319,17 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       const r = parseRip(rip[1], rip[2]);
       if (inTrace) {
         regsFrame = { kind: "regs", context, rip: r, registers: registerSet() };
+        regsSymbol = r.symbol;
         trace.push(regsFrame);
       } else if (!mainRip && !mainRegsDone) {
         mainRip = r;
+        mainSymbol = r.symbol;
         into.rip = r;
       }
       continue;
     }
     if (t.startsWith("Code: ")) {
-      const sym = (regsFrame?.rip ?? mainRip)?.symbol;
+      const sym = regsFrame ? regsSymbol : mainSymbol;
       const listing = t.slice(6);
       if (regsFrame) lazyCode(regsFrame, listing, sym);
       else if (!mainCodeSeen && !mainRegsDone) {

@@ -163,7 +163,8 @@ function fill(template: string, groups: RegExpExecArray, frames: string[]): stri
     templates.set(template, parts);
   }
   let out = "";
-  for (const p of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
     if (typeof p !== "number") out += p;
     else out += (p < groups.length ? groups[p] : frames[p - groups.length]) ?? "";
   }
@@ -208,9 +209,18 @@ const SINGLE_LINE = new Set<TitleRule>(
 function firstMatches(text: string, rules: TitleRule[]): (RegExpExecArray | null)[] {
   const lineEnd = text.indexOf("\n");
   const head = lineEnd < 0 ? text : text.slice(0, lineEnd);
-  const found = rules.map((r) => (SINGLE_LINE.has(r) ? r.match.exec(head) : r.match.exec(text)));
-  if (found.some((m) => m !== null && m.index < head.length)) return found;
-  return rules.map((r, i) => (SINGLE_LINE.has(r) ? r.match.exec(text) : found[i]));
+  const found: (RegExpExecArray | null)[] = new Array(rules.length);
+  let inHead = false;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    const m = SINGLE_LINE.has(r) ? r.match.exec(head) : r.match.exec(text);
+    if (m !== null && m.index < head.length) inHead = true;
+    found[i] = m;
+  }
+  if (inHead) return found;
+  for (let i = 0; i < rules.length; i++)
+    if (SINGLE_LINE.has(rules[i]!)) found[i] = rules[i]!.match.exec(text);
+  return found;
 }
 
 /**
