@@ -40,8 +40,32 @@ function fnv64(s: string): string {
   return (hi >>> 0).toString(16).padStart(8, "0") + (lo >>> 0).toString(16).padStart(8, "0");
 }
 
+/**
+ * A line cut out of a chunk, as a string of its own. V8 makes a substring a view of the string it was cut
+ * from, so every string a report keeps (its lines, frames, registers, names) would hold the whole 1 MiB chunk
+ * in memory for as long as the report lives: holding 256 reports of a long log held 256 chunks. Concatenation
+ * then a cut makes V8 copy the line first (a flat string of its own) and cut from that. Done for a report's
+ * own lines as it is built, before anything is cut from them.
+ */
+function ownCopy(line: string): string {
+  return line.length < 13 ? line : ` ${line}`.slice(1);
+}
+
+/** ownCopy for many lines at once: one copy of them all (a join is a string of its own), each line cut from it. */
+function ownLines(lines: LogLine[]): void {
+  const joined = lines.map((l) => l.text).join("\n");
+  let at = 0;
+  for (const l of lines) {
+    const end = at + l.text.length;
+    l.text = joined.slice(at, end);
+    at = end + 1;
+  }
+}
+
 /** Build the report for one extent of parsed lines. */
 export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report {
+  for (const l of ext.prefix) l.text = ownCopy(l.text);
+  ownLines(ext.body);
   const described = describe(ext.titleText, ext.family, ext.titleLines);
   const rule = described.rule;
   const title = normaliseTitle(described.title);
@@ -59,7 +83,7 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     corrupted: false,
     corruptedReason: undefined,
     signature: "",
-    guiltyFrame: described.frames.find((f) => f !== "corrupted") || undefined,
+    guiltyFrame: ownCopy(described.frames.find((f) => f !== "corrupted") ?? "") || undefined,
     startLine: head.no,
     endLine: last.no,
     time: lineTime(head),
