@@ -27,6 +27,14 @@ export const BATCH_PAGES = 256;
  * 0: stored raw). Both buffers come back, perhaps as new views of the same memory (a worker thread moves them
  * and back), to be used again.
  */
+/** Pages a compressor reads itself: page i at byte offset offsets[i] of file descriptor `fd`. */
+export interface FilePages {
+  fd: number;
+  offsets: Float64Array;
+  /** Leave pages of zeros out (flagged), for dump levels with bit 1. */
+  dropZero: boolean;
+}
+
 export interface BatchCompressor {
   compress(pages: Uint8Array, count: number, pageSize: number, out: Uint8Array): Promise<CompressedBatch>;
   /**
@@ -36,7 +44,7 @@ export interface BatchCompressor {
    * are for the pages compressed, in order.
    */
   compressFile?(
-    file: { fd: number; offsets: Float64Array; dropZero: boolean },
+    file: FilePages,
     count: number,
     pageSize: number,
     pages: Uint8Array,

@@ -64,7 +64,7 @@ export function parseSymbol(text: string): SymbolRef | undefined {
 function parseRip(cs: string | undefined, rest: string): Rip {
   const bracketed = /\[<([0-9a-f]+)>\]/.exec(rest);
   const bare = bracketed ? null : /^(0x[0-9a-f]+)\s*$/.exec(rest.trim());
-  // Every RIP of one shape, its absent fields undefined (JSON leaves them out): see registerSet.
+  // Every RIP of one shape, its absent fields undefined (JSON leaves them out), as reports are (buildReport).
   return {
     text: rest.trim(),
     cs: cs || undefined,
@@ -164,8 +164,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
   let modulesSeen = false;
   let fault: Report["fault"];
   let mainRip: Rip | undefined;
-  // The symbols of the RIPs seen, kept here: Rip objects differ in shape (cs, address are optional), and
-  // reading them back would make this function's optimised code polymorphic.
+  // The symbols of the RIPs seen, kept here rather than read back through the frame or RIP they belong to.
   let mainSymbol: SymbolRef | undefined;
   let regsSymbol: SymbolRef | undefined;
   for (const l of prefix) {

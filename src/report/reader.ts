@@ -48,24 +48,30 @@ function fnv64(s: string): string {
  * own lines as it is built, before anything is cut from them.
  */
 function ownCopy(line: string): string {
+  // V8 copies substrings shorter than 13 characters anyway.
   return line.length < 13 ? line : ` ${line}`.slice(1);
 }
 
-/** ownCopy for many lines at once: one copy of them all (a join is a string of its own), each line cut from it. */
-function ownLines(lines: LogLine[]): void {
-  const joined = lines.map((l) => l.text).join("\n");
+/**
+ * ownCopy for many lines at once: one copy of them all (a join is a string of its own), each line cut from
+ * it. Returns the new texts.
+ */
+function ownLines(lines: LogLine[]): string[] {
+  const texts = lines.map((l) => l.text);
+  const joined = texts.join("\n");
   let at = 0;
-  for (const l of lines) {
-    const end = at + l.text.length;
-    l.text = joined.slice(at, end);
+  for (let i = 0; i < lines.length; i++) {
+    const end = at + texts[i]!.length;
+    texts[i] = lines[i]!.text = joined.slice(at, end);
     at = end + 1;
   }
+  return texts;
 }
 
 /** Build the report for one extent of parsed lines. */
 export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report {
   for (const l of ext.prefix) l.text = ownCopy(l.text);
-  ownLines(ext.body);
+  const texts = ownLines(ext.body);
   const described = describe(ext.titleText, ext.family, ext.titleLines);
   const rule = described.rule;
   const title = normaliseTitle(described.title);
@@ -110,7 +116,7 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     unloadedModules: undefined,
     panic: undefined,
     kernelOffset: undefined,
-    lines: ext.body.map((l) => l.text),
+    lines: texts,
   };
   parseFields(ext.prefix, ext.body, report);
   // Old kernels print no #PF lines: the page-fault error code is the Oops code.

@@ -3,6 +3,7 @@
  * libz, liblzo2, libsnappy and libzstd, one call per batch), else page by page with the npm stand-ins.
  */
 import { createRequire } from "node:module";
+import type { FilePages } from "../../capture/collect.ts";
 import type { Compression } from "../../dump/codecs/index.ts";
 import { fallbackCompressors } from "./compressors.ts";
 
@@ -51,7 +52,7 @@ export function compressBatchOnThread(
  */
 export function compressFileOnThread(
   method: Compression,
-  file: { fd: number; offsets: Float64Array; dropZero: boolean },
+  file: FilePages,
   count: number,
   pageSize: number,
   pages: Uint8Array,

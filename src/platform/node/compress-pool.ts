@@ -4,7 +4,7 @@
  * stand-ins, each compressing whole batches so messages stay few.
  */
 import type { Worker } from "node:worker_threads";
-import type { BatchCompressor, CompressedBatch } from "../../capture/collect.ts";
+import type { BatchCompressor, CompressedBatch, FilePages } from "../../capture/collect.ts";
 import type { Compression } from "../../dump/codecs/index.ts";
 import {
   compressBatch,
@@ -68,7 +68,7 @@ export class NativeThreadCompressor implements ThreadedCompressor {
   }
 
   async compressFile(
-    file: { fd: number; offsets: Float64Array; dropZero: boolean },
+    file: FilePages,
     count: number,
     pageSize: number,
     pages: Uint8Array,
