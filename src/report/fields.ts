@@ -37,28 +37,64 @@ function labelFrom(sym: SymbolRef): (delta: number) => string {
   };
 }
 
+/** What a report's or register frame's `code` is decoded from, on first access (see CODE_PROPERTY). */
+interface CodeSource {
+  listing: string | undefined;
+  sym: SymbolRef | undefined;
+  decoded: DecodedCode | undefined;
+  done: boolean;
+}
+
+const CODE_SOURCES = new WeakMap<object, CodeSource>();
+
 /**
- * Disassemble on first access: most reports streamed through the reader are
- * never displayed. The property is enumerable, so JSON output still has it.
+ * `code`, disassembled on first access: most reports streamed through the reader are never displayed. The
+ * property is enumerable, so JSON output (and a structured clone) still has it. One getter and setter for every
+ * object: V8 keeps objects that share an accessor pair on one fast shape, where an accessor of its own (a
+ * closure per report) turned each report into a slow dictionary, and every function that met one polymorphic.
  */
-function lazyCode(target: { code?: DecodedCode }, listing: string, sym: SymbolRef | undefined): void {
-  Object.defineProperty(target, "code", {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const value = decodeCode(listing, sym ? labelFrom(sym) : undefined);
-      Object.defineProperty(target, "code", { value, enumerable: true, writable: true, configurable: true });
-      return value;
-    },
-  });
+const CODE_PROPERTY: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: object): DecodedCode | undefined {
+    const s = CODE_SOURCES.get(this);
+    if (!s) return undefined;
+    if (!s.done) {
+      s.decoded =
+        s.listing === undefined ? undefined : decodeCode(s.listing, s.sym ? labelFrom(s.sym) : undefined);
+      s.done = true;
+    }
+    return s.decoded;
+  },
+  set(this: object, value: DecodedCode | undefined) {
+    CODE_SOURCES.set(this, { listing: undefined, sym: undefined, decoded: value, done: true });
+  },
+};
+
+/** Give `target` its `code` property (undefined until a listing is set): next in its key order. */
+export function defineCode<T extends object>(target: T): T & { code?: DecodedCode } {
+  return Object.defineProperty(target, "code", CODE_PROPERTY);
+}
+
+/** The `Code:` listing that `target.code` is decoded from, with the symbol that names branch targets. */
+function setCodeListing(target: { code?: DecodedCode }, listing: string, sym: SymbolRef | undefined): void {
+  CODE_SOURCES.set(target, { listing, sym, decoded: undefined, done: false });
+}
+
+/** A symbol reference, of one shape whether or not a module is named (JSON leaves out an undefined one). */
+function symbolRef(name: string, offset: string, size: string, module: string | undefined): SymbolRef {
+  return {
+    name,
+    offset: Number.parseInt(offset, 16),
+    size: Number.parseInt(size, 16),
+    module: module || undefined,
+  };
 }
 
 export function parseSymbol(text: string): SymbolRef | undefined {
   const m = SYM.exec(text);
   if (!m) return undefined;
-  const ref: SymbolRef = { name: m[1], offset: Number.parseInt(m[2], 16), size: Number.parseInt(m[3], 16) };
-  if (m[4]) ref.module = m[4];
-  return ref;
+  return symbolRef(m[1], m[2], m[3], m[4]);
 }
 
 function parseRip(cs: string | undefined, rest: string): Rip {
@@ -185,18 +221,16 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       const f = FRAME.exec(t);
       if (f) {
         regsFrame = undefined;
-        const frame: Frame = { kind: "frame", context, reliable: !f[2], text: t.trim() };
         const addr = f[1] ?? f[3] ?? (f[8] ? f[8].slice(2) : undefined);
-        if (addr) frame.address = `0x${addr}`;
-        if (f[4]) {
-          const symbol: SymbolRef = {
-            name: f[4],
-            offset: Number.parseInt(f[5], 16),
-            size: Number.parseInt(f[6], 16),
-          };
-          if (f[7]) symbol.module = f[7];
-          frame.symbol = symbol;
-        }
+        // Every frame of one shape, its absent fields undefined (JSON leaves them out).
+        const frame: Frame = {
+          kind: "frame",
+          context,
+          address: addr ? `0x${addr}` : undefined,
+          symbol: f[4] ? symbolRef(f[4], f[5], f[6], f[7]) : undefined,
+          reliable: !f[2],
+          text: t.trim(),
+        };
         trace.push(frame);
         continue;
       }
@@ -317,7 +351,7 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     if (rip) {
       const r = parseRip(rip[1], rip[2]);
       if (inTrace) {
-        regsFrame = { kind: "regs", context, rip: r, registers: registerSet() };
+        regsFrame = defineCode({ kind: "regs", context, rip: r, registers: registerSet() } as RegsFrame);
         regsSymbol = r.symbol;
         trace.push(regsFrame);
       } else if (!mainRip && !mainRegsDone) {
@@ -330,10 +364,10 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     if (t.startsWith("Code: ")) {
       const sym = regsFrame ? regsSymbol : mainSymbol;
       const listing = t.slice(6);
-      if (regsFrame) lazyCode(regsFrame, listing, sym);
+      if (regsFrame) setCodeListing(regsFrame, listing, sym);
       else if (!mainCodeSeen && !mainRegsDone) {
         mainCodeSeen = true;
-        lazyCode(into, listing, sym);
+        setCodeListing(into, listing, sym);
       }
       continue;
     }

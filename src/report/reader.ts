@@ -3,7 +3,7 @@
  * the log in chunks of any size and keeps only a bounded window of lines, so
  * memory does not grow with the input.
  */
-import { parseFields } from "./fields.ts";
+import { defineCode, parseFields } from "./fields.ts";
 import { type LogLine, lineTime, MAX_LINE, parseLine } from "./lines.ts";
 import { decodePageFault } from "./pagefault.ts";
 import { ANY_HEADER } from "./rules.ts";
@@ -68,6 +68,9 @@ function ownLines(lines: LogLine[]): string[] {
   return texts;
 }
 
+/** The fields of a report after its `code`. */
+type TailFields = "registers" | "trace" | "modules" | "unloadedModules" | "panic" | "kernelOffset" | "lines";
+
 /** Build the report for one extent of parsed lines. */
 export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report {
   for (const l of ext.prefix) l.text = ownCopy(l.text);
@@ -77,12 +80,17 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
   const title = normaliseTitle(described.title);
   let corruptedReason = described.corrupted ?? missingStack(ext.titleText, rule, title);
   const last = lines[Math.max(ext.start, ext.end - 1)];
-  const head = lines[ext.start];
+  const head0 = lines[ext.start];
   // Every field of a report from the start, in one order (those a report lacks stay undefined, and JSON
   // leaves them out): every report then has one shape, and the code that fills them in stays optimised. Fields
   // added as lines come would give each report a shape of its own, and V8 would recompile parseFields each
   // time its code met a new one. It also gives --json one key order for every report.
-  const report: Report = {
+  // Every field of a report from the start, in one order (those a report lacks stay undefined, and JSON
+  // leaves them out): every report then has one shape, and the code that fills them in stays optimised. Fields
+  // added as lines come would give each report a shape of its own, and V8 would recompile parseFields each
+  // time its code met a new one. It also gives --json one key order for every report. `code` is an accessor
+  // (decoded when read), defined in its place between the fields before it and those after.
+  const head: Omit<Report, TailFields | "code"> = {
     kind: rule?.kind ?? "other",
     event: ext.family.event === true,
     title,
@@ -90,10 +98,10 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     corruptedReason: undefined,
     signature: "",
     guiltyFrame: ownCopy(described.frames.find((f) => f !== "corrupted") ?? "") || undefined,
-    startLine: head.no,
+    startLine: head0.no,
     endLine: last.no,
-    time: lineTime(head),
-    header: head.text,
+    time: lineTime(head0),
+    header: head0.text,
     trigger: undefined,
     bugAt: undefined,
     release: undefined,
@@ -109,7 +117,8 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     fault: undefined,
     rip: undefined,
     ripSource: undefined,
-    code: undefined,
+  };
+  const tail: Pick<Report, TailFields> = {
     registers: {},
     trace: [],
     modules: undefined,
@@ -118,6 +127,7 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     kernelOffset: undefined,
     lines: texts,
   };
+  const report: Report = Object.assign(defineCode(head), tail);
   parseFields(ext.prefix, ext.body, report);
   // Old kernels print no #PF lines: the page-fault error code is the Oops code.
   if (
