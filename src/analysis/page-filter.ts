@@ -189,10 +189,8 @@ export function excludeUnnecessaryPages(
   const ranges = memMapRanges(kernel, present.pages);
 
   const exclude = (counter: keyof ExclusionCounts, from: number, to: number) => {
-    for (let p = from; p < to; p++) {
-      dumpable.clear(p);
-      counts[counter]++;
-    }
+    dumpable.clearRange(from, to);
+    counts[counter] += to - from;
   };
 
   for (const range of ranges) {

@@ -96,7 +96,9 @@ export function inputBitmaps(dump: Dump): { present: PageBitmap; dumpable: PageB
     const from = Number((r.start + ps - 1n) / ps);
     const to = Number(r.end / ps);
     present.setRange(from, to);
-    for (let pfn = from; pfn < to; pfn++) if (mem.pageState(pfn) === "present") dumpable.set(pfn);
+    const runs = mem.presentRuns?.(from, to);
+    if (runs) for (const [a, b] of runs) dumpable.setRange(a, b);
+    else for (let pfn = from; pfn < to; pfn++) if (mem.pageState(pfn) === "present") dumpable.set(pfn);
   }
   return { present, dumpable };
 }

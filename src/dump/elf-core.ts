@@ -195,6 +195,20 @@ export class ElfCore implements Dump, PhysicalMemory {
     return seg.offset + rel + Math.min(PAGE_SIZE, seg.filesz - rel) > this.src.size ? "truncated" : "present";
   }
 
+  presentRuns(from: number, to: number): [number, number][] {
+    const runs: [number, number][] = [];
+    for (const seg of this.segments) {
+      // A frame is present when its first byte is in the segment's file part and the file holds the page's
+      // bytes of it: the whole page, or the rest of the file part when that ends within the page.
+      const inFile = this.src.size - seg.offset;
+      const relEnd = seg.filesz <= inFile ? seg.filesz : Math.max(0, inFile - PAGE_SIZE + 1);
+      const start = Math.max(from, Math.ceil(seg.paddr / PAGE_SIZE));
+      const end = Math.min(to, Math.ceil((seg.paddr + Math.min(seg.memsz, relEnd)) / PAGE_SIZE));
+      if (start < end) runs.push([start, end]);
+    }
+    return runs;
+  }
+
   private layout: RawPageLayout | undefined;
 
   get rawPages(): RawPageLayout {

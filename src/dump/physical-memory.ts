@@ -20,6 +20,11 @@ export interface PhysicalMemory {
   ranges(): PhysRange[];
   /** Whether page frame `pfn` can be read, and if not, why. Cheap: no page data is read. */
   pageState(pfn: number): PageState;
+  /**
+   * Optional: the frames in [from, to) that pageState calls "present", as sorted runs [start, end), worked out
+   * from the format's layout rather than asked frame by frame (a copier needs them all).
+   */
+  presentRuns?(from: number, to: number): [number, number][];
   /** `length` bytes at `paddr`; a MemoryError names the first page that cannot be read and why. */
   read(paddr: bigint, length: number): Uint8Array;
   /** A whole page, from a bounded cache: the unit compressed formats decode. */

@@ -33,6 +33,15 @@ export class PageBitmap {
     for (; p < end; p++) this.set(p);
   }
 
+  /** Clear every bit in [from, to). */
+  clearRange(from: number, to: number): void {
+    const end = Math.min(to, this.pages);
+    let p = from;
+    for (; p < end && p & 7; p++) this.clear(p);
+    for (; p + 8 <= end; p += 8) this.bytes[p >>> 3] = 0;
+    for (; p < end; p++) this.clear(p);
+  }
+
   count(): number {
     let n = 0;
     for (const byte of this.bytes) {
