@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
+import { parseLine } from "../../src/report/lines.ts";
 import { parseReports, ReportScanner } from "../../src/report/reader.ts";
 import { fixture } from "../helpers.ts";
 
@@ -211,4 +212,33 @@ test("an uncorrected machine check is a hardware error, titled by its reason", (
   assert.equal(rs[0].title, "machine check: Processor context corrupt");
   assert.equal(rs[0].panic, "Fatal machine check");
   assert.equal(rs[0].corrupted, false);
+});
+
+test("printk stamps and caller ids are taken off as the kernel prints them, and only then", () => {
+  // [ seconds] with optional padding, then an optional [ T123] / [C1] caller id (space before it or not), then
+  // one space: what CONFIG_PRINTK_TIME and CONFIG_PRINTK_CALLER print.
+  const cases: [string, { text: string; stamp?: string; caller?: string; stamped: boolean }][] = [
+    ["[    5.310003] msg", { text: "msg", stamp: "5.310003", stamped: true }],
+    ["[12345.678901]msg", { text: "msg", stamp: "12345.678901", stamped: true }],
+    ["[    5.310003][  T102] msg", { text: "msg", stamp: "5.310003", caller: "T102", stamped: true }],
+    ["[    5.310003] [    C1] msg", { text: "msg", stamp: "5.310003", caller: "C1", stamped: true }],
+    ["[    5.310003] [T] msg", { text: "[T] msg", stamp: "5.310003", stamped: true }],
+    ["[    5.310003] [X12] msg", { text: "[X12] msg", stamp: "5.310003", stamped: true }],
+    ["[    5.310003] [T12 msg", { text: "[T12 msg", stamp: "5.310003", stamped: true }],
+    ["[    5.310003]  two spaces", { text: " two spaces", stamp: "5.310003", stamped: true }],
+    ["[    5.] msg", { text: "[    5.] msg", stamped: false }],
+    ["[    .5] msg", { text: "[    .5] msg", stamped: false }],
+    ["[    5.3 msg", { text: "[    5.3 msg", stamped: false }],
+    ["[", { text: "[", stamped: false }],
+    ["[    5.310003]", { text: "", stamp: "5.310003", stamped: true }],
+    ["[    5.310003][  T102]", { text: "", stamp: "5.310003", caller: "T102", stamped: true }],
+  ];
+  for (const [raw, want] of cases) {
+    const l = parseLine(raw, 1);
+    assert.deepEqual(
+      { text: l.text, stamp: l.stamp, caller: l.caller, stamped: l.stamped },
+      { stamp: undefined, caller: undefined, ...want },
+      JSON.stringify(raw),
+    );
+  }
 });
