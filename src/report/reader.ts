@@ -80,17 +80,13 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
   const title = normaliseTitle(described.title);
   let corruptedReason = described.corrupted ?? missingStack(ext.titleText, rule, title);
   const last = lines[Math.max(ext.start, ext.end - 1)];
-  const head0 = lines[ext.start];
-  // Every field of a report from the start, in one order (those a report lacks stay undefined, and JSON
-  // leaves them out): every report then has one shape, and the code that fills them in stays optimised. Fields
-  // added as lines come would give each report a shape of its own, and V8 would recompile parseFields each
-  // time its code met a new one. It also gives --json one key order for every report.
+  const first = lines[ext.start];
   // Every field of a report from the start, in one order (those a report lacks stay undefined, and JSON
   // leaves them out): every report then has one shape, and the code that fills them in stays optimised. Fields
   // added as lines come would give each report a shape of its own, and V8 would recompile parseFields each
   // time its code met a new one. It also gives --json one key order for every report. `code` is an accessor
   // (decoded when read), defined in its place between the fields before it and those after.
-  const head: Omit<Report, TailFields | "code"> = {
+  const leading: Omit<Report, TailFields | "code"> = {
     kind: rule?.kind ?? "other",
     event: ext.family.event === true,
     title,
@@ -98,10 +94,10 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     corruptedReason: undefined,
     signature: "",
     guiltyFrame: ownCopy(described.frames.find((f) => f !== "corrupted") ?? "") || undefined,
-    startLine: head0.no,
+    startLine: first.no,
     endLine: last.no,
-    time: lineTime(head0),
-    header: head0.text,
+    time: lineTime(first),
+    header: first.text,
     trigger: undefined,
     bugAt: undefined,
     release: undefined,
@@ -118,7 +114,7 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     rip: undefined,
     ripSource: undefined,
   };
-  const tail: Pick<Report, TailFields> = {
+  const trailing: Pick<Report, TailFields> = {
     registers: {},
     trace: [],
     modules: undefined,
@@ -127,7 +123,7 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     kernelOffset: undefined,
     lines: texts,
   };
-  const report: Report = Object.assign(defineCode(head), tail);
+  const report: Report = Object.assign(defineCode(leading), trailing);
   parseFields(ext.prefix, ext.body, report);
   // Old kernels print no #PF lines: the page-fault error code is the Oops code.
   if (

@@ -26,20 +26,27 @@ export class PageBitmap {
 
   /** Set every bit in [from, to). */
   setRange(from: number, to: number): void {
-    const end = Math.min(to, this.pages);
-    let p = from;
-    for (; p < end && p & 7; p++) this.set(p);
-    for (; p + 8 <= end; p += 8) this.bytes[p >>> 3] = 0xff;
-    for (; p < end; p++) this.set(p);
+    this.fillRange(from, to, true);
   }
 
   /** Clear every bit in [from, to). */
   clearRange(from: number, to: number): void {
+    this.fillRange(from, to, false);
+  }
+
+  private put(pfn: number, on: boolean): void {
+    if (on) this.set(pfn);
+    else this.clear(pfn);
+  }
+
+  /** Bits one at a time up to a byte boundary, then whole bytes, then the bits left. */
+  private fillRange(from: number, to: number, on: boolean): void {
     const end = Math.min(to, this.pages);
     let p = from;
-    for (; p < end && p & 7; p++) this.clear(p);
-    for (; p + 8 <= end; p += 8) this.bytes[p >>> 3] = 0;
-    for (; p < end; p++) this.clear(p);
+    for (; p < end && p & 7; p++) this.put(p, on);
+    const byte = on ? 0xff : 0;
+    for (; p + 8 <= end; p += 8) this.bytes[p >>> 3] = byte;
+    for (; p < end; p++) this.put(p, on);
   }
 
   count(): number {
