@@ -20,6 +20,17 @@ import {
   PREFIX_LINES,
 } from "./segment.ts";
 
+/**
+ * Where report headers (HEADER_LITERALS) start in `text`, in order: one search over a whole chunk is far
+ * cheaper than one per line.
+ */
+function findHeaders(text: string): number[] {
+  const hits: number[] = [];
+  HEADER_SEARCH.lastIndex = 0;
+  for (let m = HEADER_SEARCH.exec(text); m; m = HEADER_SEARCH.exec(text)) hits.push(m.index);
+  return hits;
+}
+
 /** Enough skipped lines to refill the context: it never holds more than 2 * PREFIX_LINES. */
 const SKIP_RING = 128;
 
@@ -189,12 +200,12 @@ export class ReportScanner {
   /** Lines longer than a log line can be, seen and cut. */
   longLines = 0;
 
-  /** Feed more text; returns the reports completed so far (and forgets them). */
-  push(chunk: string): Report[] {
-    // One header search over the whole chunk is far cheaper than one per line.
-    const hits: number[] = [];
-    HEADER_SEARCH.lastIndex = 0;
-    for (let m = HEADER_SEARCH.exec(chunk); m; m = HEADER_SEARCH.exec(chunk)) hits.push(m.index);
+  /**
+   * Feed more text; returns the reports completed so far (and forgets them). `hits`, when the caller has
+   * searched the chunk for HEADER_LITERALS itself (in its bytes, natively), are where they occur: in
+   * increasing order, at least one offset inside each occurrence.
+   */
+  push(chunk: string, hits: ArrayLike<number> = findHeaders(chunk)): Report[] {
     let hit = 0;
     let pos = 0;
     for (;;) {

@@ -1522,5 +1522,8 @@ export function prefixTree(words: string[]): string {
   return branches.length === 1 ? branches[0] : `(?:${branches.join("|")})`;
 }
 
+/** Every family's header: the literal text a report's first line holds. */
+export const HEADER_LITERALS: readonly string[] = [...new Set(FAMILIES.map((f) => f.header))];
+
 /** A fast pre-filter: does the line contain any family header at all? */
-export const ANY_HEADER = new RegExp(prefixTree(FAMILIES.map((f) => f.header)));
+export const ANY_HEADER = new RegExp(prefixTree([...HEADER_LITERALS]));

@@ -10,9 +10,12 @@ export class Utf8ChunkDecoder {
   private readonly decoder = new StringDecoder("utf8");
   /** The last chunk ended in non-ASCII bytes: the decoder may hold the start of a character. */
   private mayHold = false;
+  /** The last text written is the chunk's bytes one for one (ASCII): an offset in one is the same in the other. */
+  plain = false;
 
   write(chunk: Buffer): string {
-    if (!this.mayHold && isAscii(chunk)) return chunk.toString("latin1");
+    this.plain = !this.mayHold && isAscii(chunk);
+    if (this.plain) return chunk.toString("latin1");
     const text = this.decoder.write(chunk);
     // An unfinished character at the end starts in the last three bytes.
     const n = chunk.length;

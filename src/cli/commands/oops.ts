@@ -2,7 +2,9 @@
 import { parseArgs } from "node:util";
 import { formatForReports } from "../../analysis/printk/format.ts";
 import { readKernelLog } from "../../analysis/printk/index.ts";
+import { literalScanner } from "../../platform/node/literal-scan.ts";
 import { ReportScanner } from "../../report/reader.ts";
+import { HEADER_LITERALS } from "../../report/rules.ts";
 import { type Symbolizer, symbolizeReport } from "../../report/symbolize.ts";
 import { REPORT_SCHEMA, type Report } from "../../report/types.ts";
 import { UsageError } from "../../util/errors.ts";
@@ -81,9 +83,15 @@ function symbolizerFor(opts: Options, reports: Report[]): Symbolizer | undefined
   return undefined;
 }
 
-/** A text log streamed as it is read, or the log inside a dump. */
-async function readInput(file: string, onText: (s: string) => void): Promise<void> {
-  if (!looksLikeDump(file)) return readTextChunks(file, onText);
+/** The native search for report headers in raw bytes, made on first use (undefined where there is none). */
+let headerScan: ((bytes: Uint8Array) => Int32Array) | null | undefined;
+
+/** A text log streamed as it is read (with where its headers are, when they can be found natively), or the log inside a dump. */
+async function readInput(file: string, onText: (s: string, headers?: Int32Array) => void): Promise<void> {
+  if (!looksLikeDump(file)) {
+    if (headerScan === undefined) headerScan = literalScanner(HEADER_LITERALS) ?? null;
+    return readTextChunks(file, onText, headerScan ?? undefined);
+  }
   const { dump, kernel } = openKernel(file, "oops");
   try {
     const log = readKernelLog(kernel);
@@ -179,7 +187,7 @@ async function reportFile(file: string, opts: Options, w: ReportWriter): Promise
     }
   };
   try {
-    await readInput(file, (text) => take(scanner.push(text)));
+    await readInput(file, (text, headers) => take(scanner.push(text, headers)));
     take(scanner.finish());
   } catch (e) {
     w.fail((e as Error).message, streamed);

@@ -30,8 +30,16 @@ export function sniffBinary(head: Buffer): string | undefined {
   return undefined;
 }
 
-/** Stream a file's text to `onText`, chunk by chunk. `path` "-" is standard input. */
-export async function readTextChunks(path: string, onText: (s: string) => void): Promise<void> {
+/**
+ * Stream a file's text to `onText`, chunk by chunk. `path` "-" is standard input. With `scan` (a search of raw
+ * bytes), each chunk that is plain ASCII comes with what it finds there: offsets in the bytes are offsets in
+ * the text.
+ */
+export async function readTextChunks(
+  path: string,
+  onText: (s: string, found?: Int32Array) => void,
+  scan?: (bytes: Uint8Array) => Int32Array,
+): Promise<void> {
   const stream = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: CHUNK });
   const decoder = new Utf8ChunkDecoder();
   let first = true;
@@ -43,7 +51,8 @@ export async function readTextChunks(path: string, onText: (s: string) => void):
         const why = sniffBinary(buf);
         if (why) throw new FormatError(path === "-" ? "<stdin>" : path, why, 0);
       }
-      onText(decoder.write(buf));
+      const text = decoder.write(buf);
+      onText(text, scan && decoder.plain ? scan(buf) : undefined);
     }
   } catch (e) {
     if (e instanceof FormatError) throw e;
