@@ -6,9 +6,11 @@ export type LiteralSet = object & { readonly __literalSet: unique symbol };
  */
 export function compile(literals: string[]): LiteralSet;
 /**
- * Where the literals occur in `bytes`: for each occurrence, the offset of its last byte, in increasing order
- * (overlapping occurrences each count).
+ * A chunk's index for kdx's report reader, laid out as: the number of newlines; H, then H pairs (offset of
+ * the last byte of an occurrence of a literal, its line), in increasing order; L, then L pairs (start, line) of
+ * the whole lines longer than `maxLine` bytes. Lines are counted from 0 at the chunk's start, a line being the
+ * bytes up to a newline; the bytes after the last newline are line `newlines`.
  */
-export function scan(set: LiteralSet, bytes: Uint8Array): Int32Array;
+export function scan(set: LiteralSet, bytes: Uint8Array, maxLine: number): Int32Array;
 /** The Hyperscan version loaded, or "" when it cannot be. */
 export function version(): string;

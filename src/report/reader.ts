@@ -21,6 +21,22 @@ import {
 } from "./segment.ts";
 
 /**
+ * What a search of a chunk's bytes for HEADER_LITERALS found (ReportScanner.push), lines counted from 0 at the
+ * chunk's start, a line being the text up to a newline (the text after the last one is line `lines`).
+ */
+export interface ChunkIndex {
+  /** An offset inside each header occurrence, in increasing order. */
+  hits: ArrayLike<number>;
+  /** The line of each hit. */
+  hitLines: ArrayLike<number>;
+  /** How many newlines the chunk holds. */
+  lines: number;
+  /** The whole lines longer than MAX_LINE: where each starts, and which line it is. */
+  longStarts: ArrayLike<number>;
+  longLines: ArrayLike<number>;
+}
+
+/**
  * Where report headers (HEADER_LITERALS) start in `text`, in order: one search over a whole chunk is far
  * cheaper than one per line.
  */
@@ -30,9 +46,6 @@ function findHeaders(text: string): number[] {
   for (let m = HEADER_SEARCH.exec(text); m; m = HEADER_SEARCH.exec(text)) hits.push(m.index);
   return hits;
 }
-
-/** Enough skipped lines to refill the context: it never holds more than 2 * PREFIX_LINES. */
-const SKIP_RING = 128;
 
 import { describe, missingStack, normaliseTitle } from "./title.ts";
 import type { Report } from "./types.ts";
@@ -201,27 +214,51 @@ export class ReportScanner {
   longLines = 0;
 
   /**
-   * Feed more text; returns the reports completed so far (and forgets them). `hits`, when the caller has
-   * searched the chunk for HEADER_LITERALS itself (in its bytes, natively), are where they occur: in
-   * increasing order, at least one offset inside each occurrence.
+   * Feed more text; returns the reports completed so far (and forgets them). `index`, when the caller has
+   * searched the chunk's bytes itself (natively), says where the headers are and on which lines, so that runs
+   * of quiet lines are skipped whole instead of line by line.
    */
-  push(chunk: string, hits: ArrayLike<number> = findHeaders(chunk)): Report[] {
+  push(chunk: string, index?: ChunkIndex): Report[] {
+    const hits = index?.hits ?? findHeaders(chunk);
     let hit = 0;
     let pos = 0;
+    // With an index: the line pos is on, and the next long line to look at.
+    let line = 0;
+    let long = 0;
     for (;;) {
+      while (hit < hits.length && hits[hit]! < pos) hit++;
+      if (index !== undefined && !this.partial && this.pendingHeader < 0) {
+        // Every line before the next header's, the next long one's, and the last (not whole) is quiet.
+        while (long < index.longLines.length && index.longLines[long]! < line) long++;
+        let stop = index.lines;
+        let stopAt = -1;
+        if (hit < hits.length && index.hitLines[hit]! < stop) {
+          stop = index.hitLines[hit]!;
+          stopAt = hits[hit]!;
+        }
+        if (long < index.longLines.length && index.longLines[long]! < stop) {
+          stop = index.longLines[long]!;
+          stopAt = index.longStarts[long]!;
+        }
+        if (stop > line) {
+          const next = chunk.lastIndexOf("\n", stopAt < 0 ? chunk.length - 1 : stopAt) + 1;
+          this.skip(pos, next, stop - line);
+          pos = next;
+          line = stop;
+        }
+      }
       const nl = chunk.indexOf("\n", pos);
       if (nl === -1) {
         this.spillSkipped(chunk);
         this.addPartial(chunk.slice(pos));
         break;
       }
-      while (hit < hits.length && hits[hit] < pos) hit++;
-      const mayBeHeader = hit < hits.length && hits[hit] < nl;
+      const mayBeHeader = hit < hits.length && hits[hit]! < nl;
       if (!this.partial && nl - pos > MAX_LINE) this.longLines++;
       if (!this.partial && !mayBeHeader && this.pendingHeader < 0) {
         // Most lines: no header and no report open. Only where they are is noted; the few a report
         // may need as its context are cut out of the chunk later.
-        this.skip(pos, Math.min(nl, pos + MAX_LINE));
+        this.skip(pos, nl + 1, 1);
       } else {
         this.spillSkipped(chunk);
         if (this.partial) {
@@ -235,31 +272,36 @@ export class ReportScanner {
         }
       }
       pos = nl + 1;
+      line++;
     }
     return this.drain();
   }
 
-  /** Ring of the last skipped lines of the current chunk: start, end and number of each. */
-  private skippedAt = new Int32Array(SKIP_RING * 2);
-  private skippedNo = new Float64Array(SKIP_RING);
-  private skipped = 0;
+  /**
+   * The lines skipped since the last spill: consecutive whole lines of the current chunk, from `runFrom` to
+   * `runTo` (just past the last one's newline), `runCount` of them, the last numbered lineNo.
+   */
+  private runFrom = 0;
+  private runTo = 0;
+  private runCount = 0;
 
-  private skip(start: number, end: number): void {
-    const i = this.skipped++ % SKIP_RING;
-    this.skippedAt[i * 2] = start;
-    this.skippedAt[i * 2 + 1] = end;
-    this.skippedNo[i] = ++this.lineNo;
+  /** Skip `count` whole lines starting at `from`, the last one's newline just before `to`. */
+  private skip(from: number, to: number, count: number): void {
+    if (this.runCount === 0) this.runFrom = from;
+    this.runTo = to;
+    this.runCount += count;
+    this.lineNo += count;
   }
 
   /**
    * Move the skipped lines into the context as if each had been added as context on its own: the context
    * is cut by PREFIX_LINES each time it passes 2 * PREFIX_LINES, so its final length is known from the
-   * count alone, and only that many lines are cut out of the chunk.
+   * count alone, and only that many lines are cut out of the chunk, found back from the run's end.
    */
   private spillSkipped(chunk: string): void {
-    const n = this.skipped;
+    const n = this.runCount;
     if (n === 0) return;
-    this.skipped = 0;
+    this.runCount = 0;
     const max = PREFIX_LINES * 2;
     const total = this.context.length + n;
     const length = total <= max ? total : PREFIX_LINES + 1 + ((total - max - 1) % PREFIX_LINES);
@@ -267,10 +309,17 @@ export class ReportScanner {
     const keepOld = length - fromNew;
     this.context.splice(0, this.context.length - keepOld);
     this.contextNos.splice(0, this.contextNos.length - keepOld);
-    for (let k = n - fromNew; k < n; k++) {
-      const i = k % SKIP_RING;
-      this.context.push(chunk.slice(this.skippedAt[i * 2], this.skippedAt[i * 2 + 1]));
-      this.contextNos.push(this.skippedNo[i]);
+    // Back from the run's end to the first line wanted, then forward, cutting each out.
+    let pos = this.runTo;
+    for (let k = 0; k < fromNew; k++) {
+      // pos - 1 is a line's newline; the line starts after the one before (none before runFrom).
+      pos = pos - 1 > this.runFrom ? chunk.lastIndexOf("\n", pos - 2) + 1 : this.runFrom;
+    }
+    for (let no = this.lineNo - fromNew + 1; no <= this.lineNo; no++) {
+      const nl = chunk.indexOf("\n", pos);
+      this.context.push(chunk.slice(pos, Math.min(nl, pos + MAX_LINE)));
+      this.contextNos.push(no);
+      pos = nl + 1;
     }
   }
 

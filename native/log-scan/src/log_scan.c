@@ -137,54 +137,83 @@ struct hits {
   int failed;
 };
 
-static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx) {
-  struct hits *h = ctx;
-  (void)id, (void)from, (void)flags;
+/* Append v to h: 0, or 1 when out of memory. */
+static int push_hit(struct hits *h, int32_t v) {
   if (h->n == h->cap) {
     size_t cap = h->cap ? h->cap * 2 : 256;
     int32_t *at = realloc(h->at, cap * sizeof *at);
     if (!at) {
       h->failed = 1;
-      return 1; /* stop the scan */
+      return 1;
     }
     h->at = at;
     h->cap = cap;
   }
-  h->at[h->n++] = (int32_t)(to - 1);
+  h->at[h->n++] = v;
   return 0;
 }
 
-/* scan(set, bytes) -> Int32Array: the offset of the last byte of each occurrence, in increasing order. */
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx) {
+  (void)id, (void)from, (void)flags;
+  return push_hit(ctx, (int32_t)(to - 1)); /* 1 stops the scan */
+}
+
+/* scan(set, bytes, maxLine) -> Int32Array, a chunk's index for kdx's report reader, laid out as
+ *   newlines, H, then H pairs (offset of the last byte of an occurrence, its line), in increasing order,
+ *   L, then L pairs (start, line) of the whole lines longer than maxLine bytes,
+ * lines counted from 0 at the chunk's start, a line being the bytes up to a newline; the bytes after the last
+ * newline are line `newlines`. */
 static napi_value Scan(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], buffer, result;
+  size_t argc = 3;
+  napi_value argv[3], buffer, result;
   struct literal_set *set;
   napi_typedarray_type type;
   size_t length;
   void *data;
+  uint32_t max_line = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || napi_get_value_external(env, argv[0], (void **)&set) != napi_ok ||
+  if (argc < 3 || napi_get_value_external(env, argv[0], (void **)&set) != napi_ok ||
       napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_uint8_array || length > INT32_MAX) {
-    napi_throw_type_error(env, NULL, "scan(set, bytes: Uint8Array): bytes under 2 GiB");
+      type != napi_uint8_array || length > INT32_MAX || napi_get_value_uint32(env, argv[2], &max_line) != napi_ok) {
+    napi_throw_type_error(env, NULL, "scan(set, bytes: Uint8Array, maxLine: number): bytes under 2 GiB");
     return NULL;
   }
-  struct hits h = {0};
+  struct hits h = {0}, longs = {0};
   if (length && hs.scan(set->db, data, (unsigned)length, 0, set->scratch, on_match, &h) != HS_SUCCESS && !h.failed) {
     free(h.at);
     napi_throw_error(env, NULL, "log-scan: Hyperscan failed to scan");
     return NULL;
   }
-  if (h.failed) {
-    free(h.at);
+  /* Lines: each hit's, and the long ones. Hits come in increasing order of their last byte. */
+  int32_t *hit_line = h.n ? malloc(h.n * sizeof *hit_line) : NULL;
+  int32_t newlines = 0;
+  size_t next = 0;
+  const unsigned char *bytes = data, *line = bytes, *end = bytes + length;
+  for (const unsigned char *nl; !h.failed && (!h.n || hit_line) && (nl = memchr(line, '\n', end - line)); line = nl + 1) {
+    for (; next < h.n && bytes + h.at[next] < nl; next++) hit_line[next] = newlines;
+    if ((size_t)(nl - line) > max_line && (push_hit(&longs, (int32_t)(line - bytes)) || push_hit(&longs, newlines)))
+      h.failed = 1;
+    newlines++;
+  }
+  for (; next < h.n && hit_line; next++) hit_line[next] = newlines;
+  if (h.failed || longs.failed || (h.n && !hit_line)) {
+    free(h.at), free(longs.at), free(hit_line);
     napi_throw_error(env, NULL, "log-scan: out of memory");
     return NULL;
   }
-  void *out;
-  napi_create_arraybuffer(env, h.n * sizeof(int32_t), &out, &buffer);
-  if (h.n) memcpy(out, h.at, h.n * sizeof(int32_t));
-  free(h.at);
-  napi_create_typedarray(env, napi_int32_array, h.n, buffer, 0, &result);
+  size_t n = 3 + 2 * h.n + longs.n;
+  int32_t *out;
+  napi_create_arraybuffer(env, n * sizeof(int32_t), (void **)&out, &buffer);
+  out[0] = newlines;
+  out[1] = (int32_t)h.n;
+  for (size_t i = 0; i < h.n; i++) {
+    out[2 + 2 * i] = h.at[i];
+    out[3 + 2 * i] = hit_line[i];
+  }
+  out[2 + 2 * h.n] = (int32_t)(longs.n / 2);
+  if (longs.n) memcpy(out + 3 + 2 * h.n, longs.at, longs.n * sizeof(int32_t));
+  free(h.at), free(longs.at), free(hit_line);
+  napi_create_typedarray(env, napi_int32_array, n, buffer, 0, &result);
   return result;
 }
 

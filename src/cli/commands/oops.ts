@@ -3,7 +3,8 @@ import { parseArgs } from "node:util";
 import { formatForReports } from "../../analysis/printk/format.ts";
 import { readKernelLog } from "../../analysis/printk/index.ts";
 import { literalScanner } from "../../platform/node/literal-scan.ts";
-import { ReportScanner } from "../../report/reader.ts";
+import { MAX_LINE } from "../../report/lines.ts";
+import { type ChunkIndex, ReportScanner } from "../../report/reader.ts";
 import { HEADER_LITERALS } from "../../report/rules.ts";
 import { type Symbolizer, symbolizeReport } from "../../report/symbolize.ts";
 import { REPORT_SCHEMA, type Report } from "../../report/types.ts";
@@ -84,12 +85,12 @@ function symbolizerFor(opts: Options, reports: Report[]): Symbolizer | undefined
 }
 
 /** The native search for report headers in raw bytes, made on first use (undefined where there is none). */
-let headerScan: ((bytes: Uint8Array) => Int32Array) | null | undefined;
+let headerScan: ((bytes: Uint8Array) => ChunkIndex) | null | undefined;
 
 /** A text log streamed as it is read (with where its headers are, when they can be found natively), or the log inside a dump. */
-async function readInput(file: string, onText: (s: string, headers?: Int32Array) => void): Promise<void> {
+async function readInput(file: string, onText: (s: string, index?: ChunkIndex) => void): Promise<void> {
   if (!looksLikeDump(file)) {
-    if (headerScan === undefined) headerScan = literalScanner(HEADER_LITERALS) ?? null;
+    if (headerScan === undefined) headerScan = literalScanner(HEADER_LITERALS, MAX_LINE) ?? null;
     return readTextChunks(file, onText, headerScan ?? undefined);
   }
   const { dump, kernel } = openKernel(file, "oops");

@@ -35,10 +35,10 @@ export function sniffBinary(head: Buffer): string | undefined {
  * bytes), each chunk that is plain ASCII comes with what it finds there: offsets in the bytes are offsets in
  * the text.
  */
-export async function readTextChunks(
+export async function readTextChunks<Found>(
   path: string,
-  onText: (s: string, found?: Int32Array) => void,
-  scan?: (bytes: Uint8Array) => Int32Array,
+  onText: (s: string, found?: Found) => void,
+  scan?: (bytes: Uint8Array) => Found,
 ): Promise<void> {
   const stream = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: CHUNK });
   const decoder = new Utf8ChunkDecoder();

@@ -1,6 +1,7 @@
 /**
  * A native search for literal strings in raw bytes: `log-scan` (native/log-scan, the system's Hyperscan), for
- * kdx oops's header search, several times faster than V8's regex engine over a whole log. Where it cannot run
+ * kdx oops's header search, several times faster than V8's regex engine over a whole log; it counts the
+ * chunk's lines as it goes, so that the reader can skip runs of quiet lines whole. Where it cannot run
  * (not built, libhyperscan5 not installed, a CPU without SSSE3) there is none, and the caller searches text.
  */
 import { createRequire } from "node:module";
@@ -22,15 +23,52 @@ function load(): LogScan | undefined {
 }
 
 /**
- * Where any of `literals` occur in a chunk of bytes: the offset of the last byte of each occurrence, in
- * increasing order. Undefined when no native search is available here.
+ * What a scan of a chunk of bytes found, lines counted from 0 at its start, a line being the bytes up to a
+ * newline (those after the last one are line `lines`).
  */
-export function literalScanner(literals: readonly string[]): ((bytes: Uint8Array) => Int32Array) | undefined {
+export interface LiteralScan {
+  /** The offset of the last byte of each occurrence of a literal, in increasing order. */
+  hits: Int32Array;
+  /** The line of each hit. */
+  hitLines: Int32Array;
+  /** How many newlines the chunk holds. */
+  lines: number;
+  /** The whole lines longer than `maxLine` bytes: where each starts, and which line it is. */
+  longStarts: Int32Array;
+  longLines: Int32Array;
+}
+
+/**
+ * Where any of `literals` occur in a chunk of bytes, which lines they are on, and which lines are longer than
+ * `maxLine`. Undefined when no native search is available here.
+ */
+export function literalScanner(
+  literals: readonly string[],
+  maxLine: number,
+): ((bytes: Uint8Array) => LiteralScan) | undefined {
   const m = load();
   if (!m) return undefined;
   try {
     const set = m.compile([...literals]);
-    return (bytes) => m.scan(set, bytes);
+    return (bytes) => {
+      // [lines, H, (hit, line) × H, L, (start, line) × L], pairs taken apart here.
+      const a = m.scan(set, bytes, maxLine);
+      const h = a[1]!;
+      const l = a[2 + 2 * h]!;
+      const hits = new Int32Array(h);
+      const hitLines = new Int32Array(h);
+      for (let i = 0; i < h; i++) {
+        hits[i] = a[2 + 2 * i]!;
+        hitLines[i] = a[3 + 2 * i]!;
+      }
+      const longStarts = new Int32Array(l);
+      const longLines = new Int32Array(l);
+      for (let i = 0, at = 3 + 2 * h; i < l; i++) {
+        longStarts[i] = a[at + 2 * i]!;
+        longLines[i] = a[at + 2 * i + 1]!;
+      }
+      return { hits, hitLines, lines: a[0]!, longStarts, longLines };
+    };
   } catch {
     return undefined;
   }
