@@ -87,7 +87,10 @@ function symbolizerFor(opts: Options, reports: Report[]): Symbolizer | undefined
 /** The native search for report headers in raw bytes, made on first use (undefined where there is none). */
 let headerScan: ((bytes: Uint8Array) => ChunkIndex) | null | undefined;
 
-/** A text log streamed as it is read (with where its headers are, when they can be found natively), or the log inside a dump. */
+/**
+ * A text log streamed as it is read, each chunk with its index (where its headers are, found natively) where
+ * there is one; or the log inside a dump.
+ */
 async function readInput(file: string, onText: (s: string, index?: ChunkIndex) => void): Promise<void> {
   if (!looksLikeDump(file)) {
     if (headerScan === undefined) headerScan = literalScanner(HEADER_LITERALS, MAX_LINE) ?? null;
@@ -188,7 +191,7 @@ async function reportFile(file: string, opts: Options, w: ReportWriter): Promise
     }
   };
   try {
-    await readInput(file, (text, headers) => take(scanner.push(text, headers)));
+    await readInput(file, (text, index) => take(scanner.push(text, index)));
     take(scanner.finish());
   } catch (e) {
     w.fail((e as Error).message, streamed);
