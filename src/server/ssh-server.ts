@@ -16,17 +16,36 @@ import { scpSink } from "./scp-sink.ts";
 import { serveSftp } from "./sftp-session.ts";
 import { uploadWritable } from "./upload-stream.ts";
 
+/**
+ * A new ed25519 host key, one that ssh2 can read back. ssh2's generateKeyPairSync drops the leading zero
+ * bytes of the public key, so one key in 256 comes out malformed (mscdex/ssh2#1390, #1513): kept as the host
+ * key, it would stop the server from ever starting. Such a key is thrown away and another made.
+ */
+export function makeHostKey(): { private: string; public: string } {
+  for (;;) {
+    const kp = ssh2.utils.generateKeyPairSync("ed25519", { comment: "kdx serve" });
+    const both = [ssh2.utils.parseKey(kp.private), ssh2.utils.parseKey(kp.public)];
+    if (!both.some((k) => k instanceof Error)) return kp;
+  }
+}
+
 /** The host key is made once and kept: kdump's initrd pins it in known_hosts. */
 export function loadOrCreateHostKey(stateDir: string): { private: string; public: string } {
   const path = join(stateDir, "ssh_host_ed25519_key");
   if (!existsSync(path)) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    const kp = ssh2.utils.generateKeyPairSync("ed25519", { comment: "kdx serve" });
+    const kp = makeHostKey();
     writeFileSync(`${path}.tmp`, kp.private, { mode: 0o600 });
     writeFileSync(`${path}.pub`, `${kp.public}\n`, { mode: 0o644 });
     renameSync(`${path}.tmp`, path);
   }
-  return { private: readFileSync(path, "utf8"), public: readFileSync(`${path}.pub`, "utf8").trim() };
+  const key = { private: readFileSync(path, "utf8"), public: readFileSync(`${path}.pub`, "utf8").trim() };
+  const parsed = ssh2.utils.parseKey(key.private);
+  if (parsed instanceof Error)
+    throw new KdxError(
+      `${path} is not an SSH host key kdx can use (${parsed.message}): remove it and ${path}.pub to have a new one made, and give kdump clients that pinned the old one the new one`,
+    );
+  return key;
 }
 
 export interface SshServerOptions {
