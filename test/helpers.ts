@@ -1,6 +1,6 @@
 /** Shared test helpers: where the fixtures are, and how to run the real CLI. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,23 @@ if (!existsSync(FIXTURES))
 
 export function fixture(...parts: string[]): string {
   return join(FIXTURES, ...parts);
+}
+
+/** Every fixture vmcore's console log (a boot, then a crash). */
+export function fixtureConsoleLogs(encoding: BufferEncoding = "utf8"): string[] {
+  return readdirSync(fixture("vmcore"))
+    .map((d) => fixture("vmcore", d, "console.log"))
+    .filter(existsSync)
+    .map((f) => readFileSync(f, encoding));
+}
+
+/** The reports of syzkaller's corpus, each without the header lines (TITLE:, CORRUPTED:) before its text. */
+export function syzkallerReports(encoding: BufferEncoding = "utf8"): string[] {
+  const dir = fixture("oops/syzkaller-report");
+  return readdirSync(dir).map((f) => {
+    const data = readFileSync(join(dir, f), encoding);
+    return data.slice(data.indexOf("\n\n") + 2);
+  });
 }
 
 export function tempDir(prefix = "kdx-test-"): string {

@@ -7,9 +7,6 @@ import { defineCode, parseFields } from "./fields.ts";
 import { type LogLine, lineTime, MAX_LINE, parseLine } from "./lines.ts";
 import { decodePageFault } from "./pagefault.ts";
 import { ANY_HEADER } from "./rules.ts";
-
-const HEADER_SEARCH = new RegExp(ANY_HEADER.source, "g");
-
 import {
   END_TRACE_LINES,
   type Extent,
@@ -19,6 +16,10 @@ import {
   mayEndReport,
   PREFIX_LINES,
 } from "./segment.ts";
+import { describe, missingStack, normaliseTitle } from "./title.ts";
+import type { Report } from "./types.ts";
+
+const HEADER_SEARCH = new RegExp(ANY_HEADER.source, "g");
 
 /**
  * What a search of a chunk's bytes for HEADER_LITERALS found (ReportScanner.push), lines counted from 0 at the
@@ -46,9 +47,6 @@ function findHeaders(text: string): number[] {
   for (let m = HEADER_SEARCH.exec(text); m; m = HEADER_SEARCH.exec(text)) hits.push(m.index);
   return hits;
 }
-
-import { describe, missingStack, normaliseTitle } from "./title.ts";
-import type { Report } from "./types.ts";
 
 /** FNV-1a, 64-bit: a stable, dependency-free fingerprint (in two 32-bit halves: BigInt is slow). */
 function fnv64(s: string): string {

@@ -4,7 +4,7 @@
  * plain ASCII (searched natively) or holds UTF-8 (searched as text).
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { readTextChunks } from "../../src/cli/io/text-input.ts";
@@ -12,20 +12,11 @@ import { literalScanLibrary, literalScanner } from "../../src/platform/node/lite
 import { MAX_LINE } from "../../src/report/lines.ts";
 import { ReportScanner } from "../../src/report/reader.ts";
 import { ANY_HEADER, HEADER_LITERALS } from "../../src/report/rules.ts";
-import { fixture, tempDir } from "../helpers.ts";
+import { fixtureConsoleLogs, syzkallerReports, tempDir } from "../helpers.ts";
 
 /** The fixtures' console logs, then the syzkaller corpus's reports, one after the other. */
 function fixtureLog(): string {
-  const parts = readdirSync(fixture("vmcore"))
-    .map((d) => fixture(`vmcore/${d}/console.log`))
-    .filter(existsSync)
-    .map((f) => readFileSync(f, "latin1"));
-  const syz = fixture("oops/syzkaller-report");
-  for (const f of readdirSync(syz)) {
-    const data = readFileSync(join(syz, f), "latin1");
-    parts.push(data.slice(data.indexOf("\n\n") + 2));
-  }
-  return parts.join("\n");
+  return [...fixtureConsoleLogs("latin1"), ...syzkallerReports("latin1")].join("\n");
 }
 
 const scan = literalScanner(HEADER_LITERALS, MAX_LINE);
@@ -60,12 +51,12 @@ test("the native index of a chunk: header lines as the reader's regex finds them
   });
   assert.ok(want.size > 300, `${want.size} header lines`);
   assert.deepEqual(
-    [...new Set(index.hitLines)],
+    [...new Set(Array.from(index.hitLines))],
     [...want].sort((a, b) => a - b),
   );
   // Long: whole lines over MAX_LINE (the last, not ended by a newline, is not whole).
   const longLines = lines.slice(0, -1).flatMap((l, i) => (l.length > MAX_LINE ? [i] : []));
-  assert.deepEqual([...index.longLines], longLines);
+  assert.deepEqual(Array.from(index.longLines), longLines);
   assert.equal(longLines.length, 3);
   for (const [k, i] of longLines.entries())
     assert.equal(index.longStarts[k], lines.slice(0, i).join("\n").length + (i ? 1 : 0));

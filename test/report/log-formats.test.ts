@@ -1,22 +1,14 @@
 /** The same real report, wrapped the ways logs reach people: journald, syslog, CRLF, caller ids, several crashes. */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parseLine } from "../../src/report/lines.ts";
 import { parseReports, ReportScanner } from "../../src/report/reader.ts";
-import { fixture } from "../helpers.ts";
+import { fixture, fixtureConsoleLogs } from "../helpers.ts";
 
 const NULL_LOG = readFileSync(fixture("vmcore/6.1-null/console.log"), "utf8");
 const GPF_LOG = readFileSync(fixture("vmcore/6.1-gpf/console.log"), "utf8");
 const NULL_TITLE = "BUG: unable to handle kernel NULL pointer dereference in crashmod_do_null";
-
-/** Every fixture vmcore's console log (a boot, then a crash). */
-function fixtureConsoles(): string[] {
-  return readdirSync(fixture("vmcore"))
-    .map((d) => fixture(`vmcore/${d}/console.log`))
-    .filter(existsSync)
-    .map((f) => readFileSync(f, "utf8"));
-}
 
 /** Only the kernel's stamped lines, rewritten by `f`. */
 function rewrite(log: string, f: (stamp: string, msg: string) => string): string {
@@ -103,7 +95,7 @@ test("streaming in tiny chunks gives the same reports as one piece", () => {
 test("every fixture console in one log: chunks of any size give the reports of the whole text", () => {
   // Boots and crashes back to back: reports whose context (the sysrq line before the kdump capture's
   // oops) lies in other chunks than their header, and long quiet stretches between reports.
-  const log = fixtureConsoles().join("\n");
+  const log = fixtureConsoleLogs().join("\n");
   const whole = JSON.parse(JSON.stringify(parseReports(log)));
   assert.ok(whole.length >= 8);
   assert.ok(whole.some((r: { kind: string }) => r.kind === "sysrq"));
@@ -117,7 +109,7 @@ test("every fixture console in one log: chunks of any size give the reports of t
 });
 
 test("the reader hands over a panic's report with its last line, not with later input (a live log)", () => {
-  const logs = fixtureConsoles().filter((text) => text.includes("---[ end Kernel panic"));
+  const logs = fixtureConsoleLogs().filter((text) => text.includes("---[ end Kernel panic"));
   assert.ok(logs.length >= 7);
   for (const log of logs) {
     const lines = log.split("\n");

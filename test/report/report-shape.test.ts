@@ -4,11 +4,10 @@
  * or an exception frame in its trace carries it.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parseReports } from "../../src/report/reader.ts";
 import type { RegsFrame, Report } from "../../src/report/types.ts";
-import { fixture } from "../helpers.ts";
+import { fixtureConsoleLogs, syzkallerReports } from "../helpers.ts";
 
 /** The README's schema table: `Report`'s keys, in their order. */
 const REPORT_KEYS = [
@@ -52,16 +51,7 @@ const REGS_KEYS = ["kind", "context", "rip", "registers", "code"];
 
 /** Every report of the fixtures' console logs and of the syzkaller corpus. */
 function fixtureReports(): Report[] {
-  const texts = readdirSync(fixture("vmcore"))
-    .map((d) => fixture(`vmcore/${d}/console.log`))
-    .filter(existsSync)
-    .map((f) => readFileSync(f, "utf8"));
-  const syz = fixture("oops/syzkaller-report");
-  for (const f of readdirSync(syz)) {
-    const data = readFileSync(`${syz}/${f}`, "utf8");
-    texts.push(data.slice(data.indexOf("\n\n") + 2));
-  }
-  return texts.flatMap((t) => parseReports(t));
+  return [...fixtureConsoleLogs(), ...syzkallerReports()].flatMap((t) => parseReports(t));
 }
 
 function assertInOrder(keys: string[], order: string[], label: string): void {

@@ -5,6 +5,7 @@
  * (not built, libhyperscan5 not installed, a CPU without SSSE3) there is none, and the caller searches text.
  */
 import { createRequire } from "node:module";
+import type { ChunkIndex } from "../../report/reader.ts";
 
 type LogScan = typeof import("log-scan");
 
@@ -23,29 +24,13 @@ function load(): LogScan | undefined {
 }
 
 /**
- * What a scan of a chunk of bytes found, lines counted from 0 at its start, a line being the bytes up to a
- * newline (those after the last one are line `lines`).
- */
-export interface LiteralScan {
-  /** The offset of the last byte of each occurrence of a literal, in increasing order. */
-  hits: Int32Array;
-  /** The line of each hit. */
-  hitLines: Int32Array;
-  /** How many newlines the chunk holds. */
-  lines: number;
-  /** The whole lines longer than `maxLine` bytes: where each starts, and which line it is. */
-  longStarts: Int32Array;
-  longLines: Int32Array;
-}
-
-/**
- * Where any of `literals` occur in a chunk of bytes, which lines they are on, and which lines are longer than
- * `maxLine`. Undefined when no native search is available here.
+ * The report reader's index of a chunk of bytes (ChunkIndex): where any of `literals` occur, which lines they
+ * are on, and which lines are longer than `maxLine`. Undefined when no native search is available here.
  */
 export function literalScanner(
   literals: readonly string[],
   maxLine: number,
-): ((bytes: Uint8Array) => LiteralScan) | undefined {
+): ((bytes: Uint8Array) => ChunkIndex) | undefined {
   const m = load();
   if (!m) return undefined;
   try {
