@@ -6,8 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fixture } from "./helpers.ts";
+import { join, relative } from "node:path";
+import { FIXTURES, fixture } from "./helpers.ts";
 
 export interface FixtureDump {
   /** e.g. "6.1-kdump/vmcore-d31.kdump-zstd" */
@@ -26,11 +26,15 @@ export interface FixtureDump {
 
 const CACHE = join(tmpdir(), "kdx-fixture-cache");
 
-/** The uncompressed copy of an .xz fixture, made on first use. */
+/**
+ * The uncompressed copy of an .xz fixture, made on first use. Named by the fixture's place among the
+ * fixtures, size and time, not by its absolute path: every checkout of the project shares one copy.
+ */
 export function unxz(xzPath: string): string {
   mkdirSync(CACHE, { recursive: true });
   const st = statSync(xzPath);
-  const out = join(CACHE, `${xzPath.replace(/[^A-Za-z0-9.-]+/g, "_")}-${st.size}`);
+  const name = relative(FIXTURES, xzPath).replace(/[^A-Za-z0-9.-]+/g, "_");
+  const out = join(CACHE, `${name}-${st.size}-${Math.trunc(st.mtimeMs)}`);
   if (existsSync(out)) return out;
   const tmp = `${out}.${process.pid}.tmp`;
   const r = spawnSync("sh", ["-c", 'xz -dc "$1" > "$2"', "sh", xzPath, tmp], { stdio: "inherit" });

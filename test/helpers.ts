@@ -1,6 +1,6 @@
 /** Shared test helpers: where the fixtures are, and how to run the real CLI. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,8 +33,19 @@ export function syzkallerReports(encoding: BufferEncoding = "utf8"): string[] {
   });
 }
 
+const madeDirs: string[] = [];
+// Every test file is a process of its own: what it made goes when it ends (a served data directory holds
+// hundreds of MB of uploads; left behind, a few hundred runs fill the disk). KDX_KEEP_TEMP=1 keeps them.
+process.on("exit", () => {
+  if (process.env.KDX_KEEP_TEMP) return;
+  for (const d of madeDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A new directory under the system's temporary one, removed when the test process ends. */
 export function tempDir(prefix = "kdx-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 export interface Run {
