@@ -50,6 +50,17 @@ const firstCode = (s: string): number => (s.length > 0 ? s.charCodeAt(0) : -1);
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
+/** Is this character code white space as a regex's `\s` sees it? */
+const isRegexSpace = (c: number): boolean =>
+  c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x80 && /\s/.test(String.fromCharCode(c)));
+
+/** The length of the run of non-space characters (a regex's `\S+`) at the start of s. */
+function wordLength(s: string): number {
+  let i = 0;
+  while (i < s.length && !isRegexSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
 /** Where the last stampLength found the stamp's seconds and the caller id (callerFrom -1: none). */
 let stampFrom = 0;
 let stampTo = 0;
@@ -120,9 +131,9 @@ export function parseLine(raw: string, no: number): LogLine {
   const stamped = stampLength(s);
   if (stamped > 0) {
     let text = s.slice(stamped);
-    // journalctl -o short-monotonic: `[  566.651975] host kernel: msg`
-    const kern = /^\S+ kernel: /.exec(text);
-    if (kern) text = text.slice(kern[0].length);
+    // journalctl -o short-monotonic: `[  566.651975] host kernel: msg` (by hand: every stamped line asks).
+    const host = wordLength(text);
+    if (host > 0 && text.startsWith(" kernel: ", host)) text = text.slice(host + 9);
     // crash's `log -m` and `dmesg -x` put the level after the stamp.
     if (firstCode(text) === 0x3c) text = text.replace(LEVEL, "");
     return logLine(

@@ -292,17 +292,15 @@ export class ReportScanner {
   }
 
   /**
-   * Move the skipped lines into the context as if each had been added as context on its own: the context
-   * is cut by PREFIX_LINES each time it passes 2 * PREFIX_LINES, so its final length is known from the
-   * count alone, and only that many lines are cut out of the chunk, found back from the run's end.
+   * Move the skipped lines into the context, as if each had been added as context on its own. Only the last
+   * PREFIX_LINES of the context are ever read (materialise takes at most that many, and asks only whether
+   * there are that many), so only those are kept: cut out of the chunk, found back from the run's end.
    */
   private spillSkipped(chunk: string): void {
     const n = this.runCount;
     if (n === 0) return;
     this.runCount = 0;
-    const max = PREFIX_LINES * 2;
-    const total = this.context.length + n;
-    const length = total <= max ? total : PREFIX_LINES + 1 + ((total - max - 1) % PREFIX_LINES);
+    const length = Math.min(this.context.length + n, PREFIX_LINES);
     const fromNew = Math.min(length, n);
     const keepOld = length - fromNew;
     this.context.splice(0, this.context.length - keepOld);
