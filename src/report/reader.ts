@@ -396,7 +396,7 @@ export class ReportScanner {
       since >= MAX_REPORT_LINES ||
       (mayBeHeader && !line.text.includes("Kernel panic - not syncing")) ||
       (this.flushAt >= 0 && this.window.length >= this.flushAt) ||
-      mayEndReport(line.text)
+      mayEndReport(line)
     ) {
       this.flush(false);
     }

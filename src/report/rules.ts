@@ -1503,6 +1503,12 @@ export const STACK_NOISE = [
   "FAULT_FLAG_ALLOW_RETRY missing",
 ];
 
+/** Does any of the patterns match s? (A loop: `res.some((r) => r.test(s))` makes a closure per line tested.) */
+export function anyMatches(res: readonly RegExp[], s: string): boolean {
+  for (let i = 0; i < res.length; i++) if (res[i]!.test(s)) return true;
+  return false;
+}
+
 export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**

@@ -3,7 +3,7 @@
  * belong to it (other CPUs' and tasks' output is interleaved on busy machines).
  */
 import { contextOf, type LogLine } from "./lines.ts";
-import { ANY_HEADER, CONTINUES_REPORT, type Family, familyOf, STACK_NOISE } from "./rules.ts";
+import { ANY_HEADER, anyMatches, CONTINUES_REPORT, type Family, familyOf, STACK_NOISE } from "./rules.ts";
 
 /** How many lines after its first one a report may run (lockup reports with all-CPU backtraces are long). */
 export const MAX_REPORT_LINES = 1500;
@@ -43,12 +43,23 @@ function isNoise(text: string): boolean {
 }
 const REBOOT = /^(?:Linux version \d|Command line: |Booting the kernel|Decompressing Linux)/;
 
+/** LogLine.marks: the line says the machine booted again; it names stack noise. */
+const REBOOTED = 1;
+const NOISE = 2;
+
+/** A line's marks, found once: every line is asked as it comes, and again each time a report's window grows. */
+function marks(line: LogLine): number {
+  if (line.marks === undefined)
+    line.marks = (REBOOT.test(line.text) ? REBOOTED : 0) | (isNoise(line.text) ? NOISE : 0);
+  return line.marks;
+}
+
 /**
  * Can this line end a report that is still open? Besides these, only a new header, the length limit and the
  * end-of-trace deadline (see END_TRACE) end one. findReport decides; this says when to ask it.
  */
-export function mayEndReport(text: string): boolean {
-  return text.startsWith("---[ end Kernel panic") || REBOOT.test(text) || isNoise(text);
+export function mayEndReport(line: LogLine): boolean {
+  return line.text.startsWith("---[ end Kernel panic") || marks(line) !== 0;
 }
 
 /** An end-of-trace marker ends its report this many lines on, unless a panic follows. */
@@ -110,11 +121,12 @@ export function findReport(lines: LogLine[], from: number): Extent | undefined {
     const text = line.text;
     const isHead = j === start;
     if (!isHead) {
+      const m = marks(line);
       if (second < 0) {
-        if (headerFamily(line) && !CONTINUES_REPORT.some((r) => r.test(text))) second = j;
-        else if (isNoise(text)) second = j;
+        if (headerFamily(line) && !anyMatches(CONTINUES_REPORT, text)) second = j;
+        else if (m & NOISE) second = j;
       }
-      if (REBOOT.test(text)) {
+      if (m & REBOOTED) {
         end = j;
         closed = true;
         break;

@@ -5,6 +5,7 @@
  */
 import {
   ANY_STACK_START,
+  anyMatches,
   CORRUPTING_LINES,
   FAMILIES,
   type Family,
@@ -114,7 +115,7 @@ function walkParts(
       traces++;
       while (li < lines.length) {
         const ln = lines[li++];
-        if (CORRUPTING_LINES.some((r) => r.test(ln))) {
+        if (anyMatches(CORRUPTING_LINES, ln)) {
           ok = false;
           break;
         }
@@ -133,7 +134,7 @@ function walkParts(
     } else {
       while (li < lines.length) {
         const ln = lines[li++];
-        if (CORRUPTING_LINES.some((r) => r.test(ln))) {
+        if (anyMatches(CORRUPTING_LINES, ln)) {
           ok = false;
           break;
         }
