@@ -23,8 +23,12 @@ export interface LogLine {
   family?: Family | null;
   /** Whether the line is an unreliable (`? `) trace entry, cached by the segmenter, which asks several times. */
   questionable?: boolean;
-  /** What the line says of the report around it (segment.ts: a reboot, stack noise), cached likewise. */
-  marks?: number;
+  /**
+   * What the line says of the report around it (segment.ts: a reboot, stack noise), cached likewise; -1 until
+   * asked (a number from the start: a field that changed from undefined to numbers would change every line's
+   * shape, and optimised code that had met the old one would be thrown away).
+   */
+  marks: number;
 }
 
 /** Kernel lines are at most ~1 KiB; anything far longer is not a log line and is cut. */
@@ -39,7 +43,7 @@ const LOGIN_JUNK = /^.{0,200}? login: (?=<\d|\[ *\d)/;
 
 /** Every line has the same shape (fields in one order, none added later): code that walks lines stays fast. */
 function logLine(no: number, text: string, stamped: boolean, stamp?: string, caller?: string): LogLine {
-  return { no, text, stamp, caller, stamped, family: undefined, questionable: undefined, marks: undefined };
+  return { no, text, stamp, caller, stamped, family: undefined, questionable: undefined, marks: -1 };
 }
 
 /** Seconds since boot of a stamped line (converted only for the lines that need it: few do). */
