@@ -49,8 +49,7 @@ const NOISE = 2;
 
 /** A line's marks, found once: every line is asked as it comes, and again each time a report's window grows. */
 function marks(line: LogLine): number {
-  if (line.marks < 0)
-    line.marks = (REBOOT.test(line.text) ? REBOOTED : 0) | (isNoise(line.text) ? NOISE : 0);
+  if (line.marks < 0) line.marks = (REBOOT.test(line.text) ? REBOOTED : 0) | (isNoise(line.text) ? NOISE : 0);
   return line.marks;
 }
 
