@@ -54,16 +54,7 @@ export function lineTime(line: LogLine): number | undefined {
 /** The first character code of `s`, or -1 when it is empty (charCodeAt's NaN would deoptimise the caller). */
 const firstCode = (s: string): number => (s.length > 0 ? s.charCodeAt(0) : -1);
 
-/** Is this character code white space as a regex's `\s` sees it? */
-const isRegexSpace = (c: number): boolean =>
-  c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x80 && /\s/.test(String.fromCharCode(c)));
-
-/** The length of the run of non-space characters (a regex's `\S+`) at the start of s. */
-function wordLength(s: string): number {
-  let i = 0;
-  while (i < s.length && !isRegexSpace(s.charCodeAt(i))) i++;
-  return i;
-}
+const JOURNAL_HOST = /^\S+ kernel: /;
 
 /**
  * `[ 12.345678]`, a ` [ T123]` / `[C1]` caller id after it and one space, at the start of a line: the seconds and
@@ -94,9 +85,9 @@ export function parseLine(raw: string, no: number): LogLine {
   const m = STAMP.exec(s);
   if (m) {
     let text = s.slice(m[0].length);
-    // journalctl -o short-monotonic: `[  566.651975] host kernel: msg` (by hand: every stamped line asks).
-    const host = wordLength(text);
-    if (host > 0 && text.startsWith(" kernel: ", host)) text = text.slice(host + 9);
+    // journalctl -o short-monotonic: `[  566.651975] host kernel: msg`
+    const host = JOURNAL_HOST.exec(text);
+    if (host) text = text.slice(host[0].length);
     // crash's `log -m` and `dmesg -x` put the level after the stamp.
     if (firstCode(text) === 0x3c) text = text.replace(LEVEL, "");
     return logLine(no, text, true, m[1], m[2]);
