@@ -129,45 +129,18 @@ function registerSet(): Record<string, string> {
   return Object.create(null);
 }
 
+/** Register names met so far, one string each (a bounded few: RAX, CR2, EFLAGS, knlGS…). */
+const REGISTER_NAMES = new Map<string, string>();
+
 /**
- * Register names met so far, one string each (a bounded few: RAX, CR2, EFLAGS, knlGS…), in an open-addressed
- * table keyed by the name's characters, 6 bits each: the first four in `keyHi`, the rest in `keyLo`. Every
- * register line has a few names; a slice of the line for each, looked up in a Map, would be a string to make
- * and hash every time, where the table asks only for integer arithmetic.
+ * The one string kept for a register name. Used as a key once, a string is internalised; the fresh string a
+ * match makes would be looked up in V8's string table again on every test and store.
  */
-const NAME_SLOTS = 1024;
-const keyHi = new Int32Array(NAME_SLOTS).fill(-1);
-const keyLo = new Int32Array(NAME_SLOTS);
-const names: string[] = new Array<string>(NAME_SLOTS).fill("");
-let namesKept = 0;
-
-/** 1–63 for a word character (the only ones a register name holds), so no name's key is another's. */
-const sixBits = (c: number): number =>
-  c <= 0x39 ? c - 0x2f : c <= 0x5a ? c - 0x41 + 11 : c === 0x5f ? 63 : c - 0x61 + 37;
-
-/** The one string kept for the register name t[start, end) (2 to 8 word characters). */
-function registerName(t: string, start: number, end: number): string {
-  let hi = 0;
-  let lo = 0;
-  for (let i = start; i < end; i++) {
-    if (i - start < 4) hi = hi * 64 + sixBits(t.charCodeAt(i));
-    else lo = lo * 64 + sixBits(t.charCodeAt(i));
-  }
-  for (let probe = 0, slot = (hi * 31 + lo) & (NAME_SLOTS - 1); probe < 8; probe++) {
-    if (keyHi[slot] === hi && keyLo[slot] === lo) return names[slot]!;
-    if (keyHi[slot] === -1) {
-      const name = t.slice(start, end);
-      if (namesKept < NAME_SLOTS / 2) {
-        keyHi[slot] = hi;
-        keyLo[slot] = lo;
-        names[slot] = name;
-        namesKept++;
-      }
-      return name;
-    }
-    slot = (slot + 1) & (NAME_SLOTS - 1);
-  }
-  return t.slice(start, end);
+function registerName(name: string): string {
+  const known = REGISTER_NAMES.get(name);
+  if (known !== undefined) return known;
+  if (REGISTER_NAMES.size < 512) REGISTER_NAMES.set(name, name);
+  return name;
 }
 
 /**
@@ -184,7 +157,7 @@ const REGISTER_PAIR =
 function addRegisters(into: Record<string, string>, t: string): void {
   REGISTER_PAIR.lastIndex = 0;
   for (let m = REGISTER_PAIR.exec(t); m !== null; m = REGISTER_PAIR.exec(t)) {
-    const name = registerName(t, m.index, m.index + m[1]!.length);
+    const name = registerName(m[1]!);
     if (name in into) continue;
     into[name] = m[3]!;
     const seg = m[2];

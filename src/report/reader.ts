@@ -305,24 +305,17 @@ export class ReportScanner {
     const keepOld = length - fromNew;
     this.context.splice(0, this.context.length - keepOld);
     this.contextNos.splice(0, this.contextNos.length - keepOld);
-    // The run's last lines, split out of a stretch before its end (runTo - 1 is the last line's newline) long
-    // enough to hold them: one split, where finding each line's start meant a search per line. A stretch that
-    // starts inside the run may start mid-line, so its first piece is never taken.
-    let span = fromNew * 128;
-    for (;;) {
-      const from = Math.max(this.runFrom, this.runTo - 1 - span);
-      const pieces = chunk.slice(from, this.runTo - 1).split("\n");
-      const whole = from > this.runFrom ? pieces.length - 1 : pieces.length;
-      if (whole >= fromNew) {
-        let no = this.lineNo - fromNew + 1;
-        for (let i = pieces.length - fromNew; i < pieces.length; i++, no++) {
-          const line = pieces[i]!;
-          this.context.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
-          this.contextNos.push(no);
-        }
-        return;
-      }
-      span *= 4;
+    // Back from the run's end to the first line wanted, then forward, cutting each out.
+    let pos = this.runTo;
+    for (let k = 0; k < fromNew; k++) {
+      // pos - 1 is a line's newline; the line starts after the one before (none before runFrom).
+      pos = pos - 1 > this.runFrom ? chunk.lastIndexOf("\n", pos - 2) + 1 : this.runFrom;
+    }
+    for (let no = this.lineNo - fromNew + 1; no <= this.lineNo; no++) {
+      const nl = chunk.indexOf("\n", pos);
+      this.context.push(chunk.slice(pos, Math.min(nl, pos + MAX_LINE)));
+      this.contextNos.push(no);
+      pos = nl + 1;
     }
   }
 

@@ -43,7 +43,6 @@ export interface Extent {
 
 /** Lines naming noise that interrupts a stack (one search instead of one per string). */
 const NOISE_LINE = new RegExp(STACK_NOISE.map(escapeRegExp).join("|"));
-const isNoise = (text: string): boolean => NOISE_LINE.test(text);
 const REBOOT = /^(?:Linux version \d|Command line: |Booting the kernel|Decompressing Linux)/;
 
 /** LogLine.marks: the line says the machine booted again; it names stack noise. */
@@ -52,7 +51,8 @@ const NOISE = 2;
 
 /** A line's marks, found once: every line is asked as it comes, and again each time a report's window grows. */
 function marks(line: LogLine): number {
-  if (line.marks < 0) line.marks = (REBOOT.test(line.text) ? REBOOTED : 0) | (isNoise(line.text) ? NOISE : 0);
+  if (line.marks < 0)
+    line.marks = (REBOOT.test(line.text) ? REBOOTED : 0) | (NOISE_LINE.test(line.text) ? NOISE : 0);
   return line.marks;
 }
 
