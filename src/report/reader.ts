@@ -64,7 +64,7 @@ function fnv64(s: string): string {
 
 /**
  * A line cut out of a chunk, as a string of its own. V8 makes a substring a view of the string it was cut
- * from, so every string a report keeps (its lines, frames, registers, names) would hold the whole 1 MiB chunk
+ * from, so every string a report keeps (its lines, frames, registers, names) would hold the whole chunk
  * in memory for as long as the report lives: holding 256 reports of a long log held 256 chunks. Concatenation
  * then a cut makes V8 copy the line first (a flat string of its own) and cut from that. Done for a report's
  * own lines as it is built, before anything is cut from them.

@@ -4,7 +4,12 @@ import { describeFsError } from "../../platform/node/file-source.ts";
 import { FormatError } from "../../util/errors.ts";
 import { Utf8ChunkDecoder } from "../../util/utf8-chunks.ts";
 
-const CHUNK = 1 << 20;
+/**
+ * 64 KiB: each chunk becomes one string, and V8 puts a string over ~128 KiB in its large-object space, fresh
+ * pages from the OS for every chunk. With 1 MiB chunks that cost a page fault per 4 KiB of log (49,000 faults
+ * over a 127 MB log against 32,000) and made kdx oops ~10% slower, its peak RSS ~60 MB larger.
+ */
+const CHUNK = 1 << 16;
 
 /** What the first bytes say a file is, when it is not a text log. */
 export function sniffBinary(head: Buffer): string | undefined {
