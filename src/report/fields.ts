@@ -27,6 +27,7 @@ const RIP_LINE = /^(?:RIP|IP|EIP): (?:([0-9a-f]{4}):)?(.*)$/;
  */
 const FRAME =
   /^\s*(?:\[<([0-9a-f]+)>\]\s*)?(\? )?(?:\[<([0-9a-f]+)>\]\s*)?(?:([A-Za-z_.$][\w.$]*)\+0x([0-9a-f]+)\/0x([0-9a-f]+)(?: \[([\w-]+)(?: [0-9a-f]+)?\])?|(0x[0-9a-f]{6,16}))\s*$/;
+const SYSRQ_CRASH = /sysrq: .*Trigger a crash|SysRq : Trigger a crash/;
 const CALL_TRACE = /^\s*Call [Tt]race:/;
 const MARKER = /^\s*<\/?(TASK|IRQ|NMI|SOFTIRQ|EOI|#[A-Z]{2})>\s*$/;
 const REGISTER_LINE =
@@ -187,8 +188,8 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
   // The symbols of the RIPs seen, kept here rather than read back through the frame or RIP they belong to.
   let mainSymbol: SymbolRef | undefined;
   let regsSymbol: SymbolRef | undefined;
-  for (const l of prefix) {
-    if (/sysrq: .*Trigger a crash|SysRq : Trigger a crash/.test(l.text)) into.trigger = "sysrq";
+  for (let i = 0; i < prefix.length; i++) {
+    if (SYSRQ_CRASH.test(prefix[i].text)) into.trigger = "sysrq";
   }
   let inTrace = false;
   let traceDone = false;
@@ -198,8 +199,10 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
   let mainCodeSeen = false;
   let pfAccess: string | undefined;
 
-  for (const l of body) {
-    const t = l.text;
+  // Indexed, not for-of: for-of wraps the body in an iterator-closing try/finally, and this is the reader's
+  // largest function, whose optimised compile (100-200 ms, in the background) it made ~20% longer.
+  for (let i = 0; i < body.length; i++) {
+    const t = body[i].text;
     // Inside a trace most lines are frames, and a whole-line frame fits none of the tests below.
     if (inTrace) {
       const f = FRAME.exec(t);
