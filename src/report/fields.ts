@@ -6,7 +6,7 @@ import { type DecodedCode, decodeCode } from "./code.ts";
 import type { LogLine } from "./lines.ts";
 import { decodePageFault } from "./pagefault.ts";
 import { decodeTaint } from "./taint.ts";
-import type { Frame, RegsFrame, Report, Rip, SymbolRef } from "./types.ts";
+import type { Fault, Frame, RegsFrame, Report, Rip, SymbolRef } from "./types.ts";
 
 const HEADER_CPU =
   /CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,16}?) (Kdump: loaded )?(?:Not tainted|Tainted: ([A-Z ]*?))\s+(?:-+\s+-\s+-\s+)?(\S+)(?: (#.*))?$/;
@@ -166,12 +166,29 @@ function addRegisters(into: Record<string, string>, t: string): void {
   }
 }
 
-/** Fill the structured fields of a report from its lines (prefix first, then body). */
-export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): void {
+/**
+ * A report's fault, every field present from the start (those it lacks stay undefined, and JSON leaves them
+ * out): one shape for every fault, as for reports and frames (see buildReport), where copies spread in the
+ * order the lines came made up to eight.
+ */
+export function emptyFault(): Fault {
+  return { address: undefined, pageFault: undefined, description: undefined, note: undefined };
+}
+
+/** How many of a trace's first reliable frames name a report's signature (with its kind and title). */
+export const SIGNATURE_FRAMES = 3;
+
+/**
+ * Fill the structured fields of a report from its lines (prefix first, then body). Returns the names of the
+ * trace's first SIGNATURE_FRAMES reliable frames, picked as the frames are read: walking the trace afterwards
+ * met its two kinds of entry (frames, exception frames) and was recompiled when the first exception frame came.
+ */
+export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): string[] {
   // The report's fields are written once each; what the loop tests lives in locals. A report's shape differs
   // from one report to the next, so reading its properties back on every line is a slow, megamorphic lookup.
   const registers = registerSet();
   const trace: Report["trace"] = [];
+  const signatureFrames: string[] = [];
   into.registers = registers;
   into.trace = trace;
   let cpuSeen = false;
@@ -219,6 +236,8 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
           text: t.trim(),
         };
         trace.push(frame);
+        if (frame.symbol !== undefined && frame.reliable && signatureFrames.length < SIGNATURE_FRAMES)
+          signatureFrames.push(frame.symbol.name);
         continue;
       }
     }
@@ -304,8 +323,9 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
     const pfCode = t.startsWith("#PF:") ? PF_CODE.exec(t) : null;
     if (pfCode) {
       const code = Number.parseInt(pfCode[1], 16);
-      fault = { ...fault, pageFault: decodePageFault(code), description: pfAccess };
-      into.fault = fault;
+      fault ??= into.fault = emptyFault();
+      fault.pageFault = decodePageFault(code);
+      fault.description = pfAccess;
       continue;
     }
     const pf = t.startsWith("#PF:") ? PF_ACCESS.exec(t) : null;
@@ -317,9 +337,9 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
       const fa = FAULT_ADDR.exec(t);
       if (fa) {
         const addr = fa[1] ? `0x${fa[1]}` : fa[2];
-        fault = { ...fault, address: addr };
+        fault ??= into.fault = emptyFault();
+        fault.address = addr;
         if (fa[2]) fault.note = "probably for a non-canonical address: not a valid pointer on x86-64";
-        into.fault = fault;
       }
     }
     if (CALL_TRACE.test(t)) {
@@ -375,4 +395,5 @@ export function parseFields(prefix: LogLine[], body: LogLine[], into: Report): v
   if (fault && !fault.address && registers.CR2 && fault.pageFault) {
     fault.address = `0x${registers.CR2}`;
   }
+  return signatureFrames;
 }

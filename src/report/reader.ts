@@ -3,7 +3,7 @@
  * the log in chunks of any size and keeps only a bounded window of lines, so
  * memory does not grow with the input.
  */
-import { defineCode, parseFields } from "./fields.ts";
+import { defineCode, emptyFault, parseFields } from "./fields.ts";
 import { type LogLine, lineTime, MAX_LINE, parseLine } from "./lines.ts";
 import { decodePageFault } from "./pagefault.ts";
 import { ANY_HEADER } from "./rules.ts";
@@ -146,14 +146,15 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
     lines: texts,
   };
   const report: Report = Object.assign(defineCode(leading), trailing);
-  parseFields(ext.prefix, ext.body, report);
+  const signatureFrames = parseFields(ext.prefix, ext.body, report);
   // Old kernels print no #PF lines: the page-fault error code is the Oops code.
   if (
     (report.kind === "null-deref" || report.kind === "paging-request") &&
     report.oops?.code &&
     !report.fault?.pageFault
   ) {
-    report.fault = { ...report.fault, pageFault: decodePageFault(Number.parseInt(report.oops.code, 16)) };
+    report.fault ??= emptyFault();
+    report.fault.pageFault = decodePageFault(Number.parseInt(report.oops.code, 16));
   }
   if (report.trigger === "sysrq" || report.panic === "sysrq triggered crash") report.kind = "sysrq";
   // A report cut off before its last line is damaged whatever its title says.
@@ -170,14 +171,7 @@ export function buildReport(lines: LogLine[], ext: Extent, cutLine = -1): Report
   }
   // The title names the bug; the top reliable frames tell apart bugs that share a title.
   let key = `${report.kind}\n${title}`;
-  let taken = 0;
-  for (const f of report.trace) {
-    if (taken === 3) break;
-    if (f.kind === "frame" && f.reliable && f.symbol) {
-      key += `\n${f.symbol.name}`;
-      taken++;
-    }
-  }
+  for (let i = 0; i < signatureFrames.length; i++) key += `\n${signatureFrames[i]}`;
   report.signature = fnv64(key);
   return report;
 }
