@@ -1,6 +1,7 @@
 /**
  * Child of held-reports.test.ts (it needs --expose-gc): reads a log of `count` crashes each after about 1 MiB
- * of boot lines, in the reader's 1 MiB chunks, keeps every report, and prints the heap in use after a full GC.
+ * of boot lines, a chunk of over 1 MiB each (each a string of its own, as the reader's chunks are), keeps every
+ * report, and prints the heap in use after a full GC.
  */
 import { readFileSync } from "node:fs";
 import { ReportScanner } from "../../src/report/reader.ts";
