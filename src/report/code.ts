@@ -3,7 +3,7 @@
  * of the faulting instruction in `<..>` (or `(..)`). Decoded with iced-x86 in
  * AT&T syntax, as the kernel's scripts/decodecode shows it with objdump.
  */
-import { Decoder, DecoderOptions } from "iced-x86";
+import { Decoder, DecoderOptions, Instruction as IcedInstruction } from "iced-x86";
 import { gasFormatter as gas } from "../util/x86-disasm.ts";
 
 export interface Instruction {
@@ -54,41 +54,48 @@ export function parseCodeBytes(listing: string): CodeBytes | undefined {
 /** Where byte 0 is placed for decoding: far from 0 so that backward branch targets stay positive. */
 const BASE = 0x10000000n;
 
-function decodeFrom(bytes: Uint8Array, start: number): { ins: Instruction[]; bad: boolean } {
-  const decoder = new Decoder(64, bytes.subarray(start), DecoderOptions.None);
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** `bytes[from..to)` as printed in a listing: two hex digits each, space separated. */
+function hexBytes(bytes: Uint8Array, from: number, to: number): string {
+  let s = from < to ? HEX[bytes[from]] : "";
+  for (let k = from + 1; k < to; k++) s += ` ${HEX[bytes[k]]}`;
+  return s;
+}
+
+/** Decode and format every instruction from `start` to the end, with `decoder` over all of `bytes`. */
+function decodeFrom(decoder: Decoder, i: IcedInstruction, bytes: Uint8Array, start: number): Instruction[] {
+  decoder.position = start;
   decoder.ip = BASE + BigInt(start);
   const ins: Instruction[] = [];
-  let bad = false;
   const f = gas();
+  let offset = start;
   while (decoder.canDecode) {
-    const i = decoder.decode();
-    const offset = Number(i.ip - BASE);
+    decoder.decodeOut(i);
     const len = i.length;
     const truncated = i.isInvalid && offset + 15 > bytes.length;
     const text = i.isInvalid ? (truncated ? "(truncated)" : "(bad)") : f.format(i);
-    if (i.isInvalid) bad = true;
-    const hex = Array.from(bytes.subarray(offset, offset + len), (b) => b.toString(16).padStart(2, "0")).join(
-      " ",
-    );
-    ins.push({ offset, bytes: hex, text, faulting: false });
-    i.free();
+    ins.push({ offset, bytes: hexBytes(bytes, offset, offset + len), text, faulting: false });
+    offset += len;
   }
-  decoder.free();
-  return { ins, bad };
+  return ins;
 }
 
-/** Does decoding from `start` land on the marked byte, and cleanly? */
-function alignment(bytes: Uint8Array, start: number, trap: number): "aligned" | "bad-before" | "misses" {
-  const decoder = new Decoder(64, bytes.subarray(start, trap + 1), DecoderOptions.None);
+/** Does decoding from `start` land on the marked byte, and cleanly? `decoder` holds the bytes up to it. */
+function alignment(
+  decoder: Decoder,
+  i: IcedInstruction,
+  start: number,
+  trap: number,
+): "aligned" | "bad-before" | "misses" {
+  decoder.position = start;
   let pos = start;
   let bad = false;
   while (pos < trap && decoder.canDecode) {
-    const i = decoder.decode();
+    decoder.decodeOut(i);
     if (i.isInvalid) bad = true;
     pos += i.length;
-    i.free();
   }
-  decoder.free();
   if (pos !== trap) return "misses";
   return bad ? "bad-before" : "aligned";
 }
@@ -102,20 +109,32 @@ export function decodeCode(listing: string, label?: (delta: number) => string): 
   const parsed = parseCodeBytes(listing);
   if (!parsed) return undefined;
   const { bytes, trapOffset } = parsed;
-  // Find the start first with a bare decode (no formatting: that is the costly part), then format once.
-  let skipped = -1;
-  let fallback = -1;
-  for (let skip = 0; skip <= trapOffset && skip < 16; skip++) {
-    const fit = alignment(bytes, skip, trapOffset);
-    if (fit === "bad-before") {
-      if (fallback < 0) fallback = skip;
-    } else if (fit === "aligned") {
-      skipped = skip;
-      break;
+  // One decoder for the bytes up to the marked one, one for them all, and one instruction, each reused: every
+  // one made is a copy into iced's WebAssembly memory.
+  const upToTrap = new Decoder(64, bytes.subarray(0, trapOffset + 1), DecoderOptions.None);
+  const all = new Decoder(64, bytes, DecoderOptions.None);
+  const instruction = new IcedInstruction();
+  let chosen: { ins: Instruction[]; skipped: number };
+  try {
+    // Find the start first with a bare decode (no formatting: that is the costly part), then format once.
+    let skipped = -1;
+    let fallback = -1;
+    for (let skip = 0; skip <= trapOffset && skip < 16; skip++) {
+      const fit = alignment(upToTrap, instruction, skip, trapOffset);
+      if (fit === "bad-before") {
+        if (fallback < 0) fallback = skip;
+      } else if (fit === "aligned") {
+        skipped = skip;
+        break;
+      }
     }
+    if (skipped < 0) skipped = fallback >= 0 ? fallback : trapOffset;
+    chosen = { ins: decodeFrom(all, instruction, bytes, skipped), skipped };
+  } finally {
+    instruction.free();
+    all.free();
+    upToTrap.free();
   }
-  if (skipped < 0) skipped = fallback >= 0 ? fallback : trapOffset;
-  const chosen = { ins: decodeFrom(bytes, skipped).ins, skipped };
   // Branch targets as offsets from RIP (or from the RIP's function), not from an arbitrary base.
   const name = label ?? ((d: number) => (d < 0 ? `RIP-0x${(-d).toString(16)}` : `RIP+0x${d.toString(16)}`));
   for (const i of chosen.ins) {
