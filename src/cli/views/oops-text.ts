@@ -6,7 +6,22 @@ import type { Style } from "../style.ts";
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-function wrap(text: string, indent: string, width = 100): string[] {
+/** Texts wrapped so far: most are the same explanations, again for every report of a long log. */
+const WRAPPED = new Map<string, readonly string[]>();
+
+/** `text` cut into lines of at most `width` characters after `indent` (don't change the lines returned). */
+function wrap(text: string, indent: string, width = 100): readonly string[] {
+  const key = `${width} ${indent}\n${text}`;
+  let lines = WRAPPED.get(key);
+  if (lines === undefined) {
+    lines = wrapWords(text, indent, width);
+    if (WRAPPED.size >= 1024) WRAPPED.clear();
+    WRAPPED.set(key, lines);
+  }
+  return lines;
+}
+
+function wrapWords(text: string, indent: string, width: number): string[] {
   const out: string[] = [];
   let line = "";
   for (const word of text.split(/\s+/)) {
