@@ -168,8 +168,8 @@ function addRegisters(into: Record<string, string>, t: string): void {
 
 /**
  * A report's fault, every field present from the start (those it lacks stay undefined, and JSON leaves them
- * out): one shape for every fault, as for reports and frames (see buildReport), where copies spread in the
- * order the lines came made up to eight.
+ * out), filled in place: one shape for every fault, as for reports and frames (see buildReport). A copy spread
+ * for each line that added a field gave faults a shape for each order their lines came in.
  */
 export function emptyFault(): Fault {
   return { address: undefined, pageFault: undefined, description: undefined, note: undefined };
