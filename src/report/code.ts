@@ -4,7 +4,7 @@
  * AT&T syntax, as the kernel's scripts/decodecode shows it with objdump.
  */
 import { Decoder, DecoderOptions, Instruction as IcedInstruction } from "iced-x86";
-import { gasFormatter as gas } from "../util/x86-disasm.ts";
+import { gasFormatter as gas, hexBytes } from "../util/x86-disasm.ts";
 
 export interface Instruction {
   /** Offset from the first decoded byte. */
@@ -53,15 +53,6 @@ export function parseCodeBytes(listing: string): CodeBytes | undefined {
 
 /** Where byte 0 is placed for decoding: far from 0 so that backward branch targets stay positive. */
 const BASE = 0x10000000n;
-
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-
-/** `bytes[from..to)` as printed in a listing: two hex digits each, space separated. */
-function hexBytes(bytes: Uint8Array, from: number, to: number): string {
-  let s = from < to ? HEX[bytes[from]] : "";
-  for (let k = from + 1; k < to; k++) s += ` ${HEX[bytes[k]]}`;
-  return s;
-}
 
 /** Decode and format every instruction from `start` to the end, with `decoder` over all of `bytes`. */
 function decodeFrom(decoder: Decoder, i: IcedInstruction, bytes: Uint8Array, start: number): Instruction[] {
@@ -114,10 +105,10 @@ export function decodeCode(listing: string, label?: (delta: number) => string): 
   const upToTrap = new Decoder(64, bytes.subarray(0, trapOffset + 1), DecoderOptions.None);
   const all = new Decoder(64, bytes, DecoderOptions.None);
   const instruction = new IcedInstruction();
-  let chosen: { ins: Instruction[]; skipped: number };
+  let skipped = -1;
+  let ins: Instruction[];
   try {
     // Find the start first with a bare decode (no formatting: that is the costly part), then format once.
-    let skipped = -1;
     let fallback = -1;
     for (let skip = 0; skip <= trapOffset && skip < 16; skip++) {
       const fit = alignment(upToTrap, instruction, skip, trapOffset);
@@ -129,7 +120,7 @@ export function decodeCode(listing: string, label?: (delta: number) => string): 
       }
     }
     if (skipped < 0) skipped = fallback >= 0 ? fallback : trapOffset;
-    chosen = { ins: decodeFrom(all, instruction, bytes, skipped), skipped };
+    ins = decodeFrom(all, instruction, bytes, skipped);
   } finally {
     instruction.free();
     all.free();
@@ -137,7 +128,7 @@ export function decodeCode(listing: string, label?: (delta: number) => string): 
   }
   // Branch targets as offsets from RIP (or from the RIP's function), not from an arbitrary base.
   const name = label ?? ((d: number) => (d < 0 ? `RIP-0x${(-d).toString(16)}` : `RIP+0x${d.toString(16)}`));
-  for (const i of chosen.ins) {
+  for (const i of ins) {
     i.text = i.text.replace(
       /^((?:call|jmp|j[a-z]+|loop[a-z]*|jrcxz)\s+)0x([0-9a-f]+)$/,
       (_, op: string, t: string) => {
@@ -146,13 +137,13 @@ export function decodeCode(listing: string, label?: (delta: number) => string): 
       },
     );
   }
-  const faulting = chosen.ins.find((i) => i.offset === trapOffset);
+  const faulting = ins.find((i) => i.offset === trapOffset);
   if (faulting) faulting.faulting = true;
   return {
     raw: listing.trim(),
     trapOffset,
-    skipped: chosen.skipped,
-    instructions: chosen.ins,
+    skipped,
+    instructions: ins,
     faulting,
     deliberateTrap: faulting !== undefined && /^(ud2|int3|ud1)/.test(faulting.text),
   };

@@ -176,7 +176,7 @@ export function emptyFault(): Fault {
 }
 
 /** How many of a trace's first reliable frames name a report's signature (with its kind and title). */
-export const SIGNATURE_FRAMES = 3;
+const SIGNATURE_FRAMES = 3;
 
 /**
  * Fill the structured fields of a report from its lines (prefix first, then body). Returns the names of the

@@ -1,7 +1,7 @@
 /** `dis`: disassemble kernel code as crash (through gdb) shows it, branch targets named. */
 import { parseArgs } from "node:util";
 import { KdxError, UsageError } from "../../util/errors.ts";
-import { disassemble } from "../../util/x86-disasm.ts";
+import { disassemble, hexBytes } from "../../util/x86-disasm.ts";
 import type { SessionCommand } from "../session.ts";
 
 export const dis: SessionCommand = {
@@ -48,9 +48,7 @@ prints it: "0xffffffff8153a1c5 <sysrq_handle_crash+5>:\\tpush   %rbp".
           instructions: decoded.map((i) => ({
             address: `0x${i.ip.toString(16)}`,
             label: label(i.ip).slice(1, -1) || undefined,
-            bytes: [...bytes.subarray(Number(i.ip - start), Number(i.ip - start) + i.length)]
-              .map((b) => b.toString(16).padStart(2, "0"))
-              .join(" "),
+            bytes: hexBytes(bytes, Number(i.ip - start), Number(i.ip - start) + i.length),
             text: i.text,
             target: i.branchTarget !== undefined ? `0x${i.branchTarget.toString(16)}` : undefined,
             targetLabel:
