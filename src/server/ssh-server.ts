@@ -173,6 +173,9 @@ export class SshTarget {
             await receive(ch, uploadWritable(up));
           } catch (e) {
             up.finish(false);
+            this.o.log(
+              `ssh ${client.name}: ${up.label}: cut off after ${up.bytes} bytes (${(e as Error).message}): kept as incomplete`,
+            );
             throw e;
           }
           up.finish(true);
@@ -203,20 +206,29 @@ export class SshTarget {
 
 /**
  * Copy a channel's input into a writable. Resolves when the client sent EOF and every byte is written;
- * rejects when the channel closes without EOF (the client died) or the writable fails (a refusal), and
- * leaves the channel open so the client can still be told why.
+ * rejects when the channel ends without EOF (the client or its connection died) or the writable fails (a
+ * refusal), and leaves the channel open so the client can still be told why.
+ *
+ * ssh2 ends the channel's stream both for the client's CHANNEL_EOF and when the connection drops (it closes
+ * every channel then): the stream's 'end' cannot tell a whole upload from a cut one. The channel's own state
+ * at the moment its input ends can: "eof" only after a real CHANNEL_EOF, "closed" otherwise.
  */
 function receive(ch: ServerChannel, w: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
-    let eof = false;
-    ch.once("end", () => {
-      eof = true;
-    });
+    const wentAway = () =>
+      reject(
+        Object.assign(new Error("the client went away mid-upload"), { code: "ERR_STREAM_PREMATURE_CLOSE" }),
+      );
+    let eof: boolean | undefined;
+    const chan = ch as unknown as { push(c: unknown): boolean; incoming?: { state?: string } };
+    const push = chan.push.bind(ch);
+    chan.push = (chunk: unknown) => {
+      if (chunk === null && eof === undefined) eof = chan.incoming?.state === "eof";
+      return push(chunk);
+    };
+    ch.once("end", () => (eof ? w.end() : wentAway()));
     ch.once("close", () => {
-      if (!eof)
-        reject(
-          Object.assign(new Error("the client went away mid-upload"), { code: "ERR_STREAM_PREMATURE_CLOSE" }),
-        );
+      if (!eof) wentAway();
     });
     w.once("error", (e) => {
       ch.unpipe(w);
@@ -224,7 +236,7 @@ function receive(ch: ServerChannel, w: Writable): Promise<void> {
       reject(e);
     });
     w.once("finish", resolve);
-    ch.pipe(w);
+    ch.pipe(w, { end: false });
   });
 }
 
