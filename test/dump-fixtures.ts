@@ -22,6 +22,16 @@ export interface FixtureDump {
     crash: { panic: string; cpus: string; release: string; bt_pid: number; bt_command: string };
   };
   oracles: string;
+  /** The crash that made the oracles, from the MANIFEST's tools (6.1: 8.0.6; 5.10 and 7.2: 9.0.2). */
+  crashVersion: number[];
+}
+
+/**
+ * The kmem -i invocation whose output the dump's crash oracle is: crash 9.0.0 counts SHARED (a walk of
+ * every struct page) only when asked with -i=shared (crash commit b39f8b5); crash 8 always counted it.
+ */
+export function kmemIArgs(d: FixtureDump): string {
+  return d.crashVersion[0] >= 9 ? "-i" : "-i=shared";
 }
 
 const CACHE = join(tmpdir(), "kdx-fixture-cache");
@@ -43,6 +53,12 @@ export function unxz(xzPath: string): string {
   return out;
 }
 
+function crashVersion(tool: string | undefined, manifest: string): number[] {
+  const m = /^crash (\d+)\.(\d+)\.(\d+)/.exec(tool ?? "");
+  if (!m) throw new Error(`${manifest}: tools.crash does not say which crash made the oracles`);
+  return m.slice(1).map(Number);
+}
+
 export function fixtureDumps(): FixtureDump[] {
   const root = fixture("vmcore");
   const out: FixtureDump[] = [];
@@ -60,6 +76,7 @@ export function fixtureDumps(): FixtureDump[] {
         path: file.endsWith(".xz") ? unxz(file) : file,
         manifest: d as unknown as FixtureDump["manifest"],
         oracles: join(root, dir, "oracles", key),
+        crashVersion: crashVersion(m.tools?.crash, mf),
       });
     }
   }

@@ -10,7 +10,8 @@ import { listForEach } from "./tasks.ts";
 export interface MemInfo {
   totalPages: number;
   freePages: number;
-  sharedPages: number;
+  /** Counted only when asked (crash 9's `kmem -i=shared`): it walks every struct page. */
+  sharedPages?: number;
   bufferPages: number;
   cachedPages: number;
   slabPages: number;
@@ -99,7 +100,7 @@ function hugePages(kernel: Kernel): { total: number; free: number } {
   return { total, free };
 }
 
-export function memInfo(kernel: Kernel): MemInfo {
+export function memInfo(kernel: Kernel, opts: { shared?: boolean } = {}): MemInfo {
   const totalPages = Number(kernel.readU64(kernel.symbol("_totalram_pages")));
   const freePages = stat(kernel, "vm_zone_stat", "zone_stat_item", "NR_FREE_PAGES");
   const buffers = bufferPages(kernel);
@@ -120,7 +121,7 @@ export function memInfo(kernel: Kernel): MemInfo {
   return {
     totalPages,
     freePages,
-    sharedPages: sharedPages(kernel),
+    sharedPages: opts.shared ? sharedPages(kernel) : undefined,
     bufferPages: buffers,
     cachedPages: filePages - swapCache - buffers,
     slabPages: slab,

@@ -56,9 +56,17 @@ interface PageLayout {
   dtorOffset: number | undefined;
 }
 
-function kernelVersion(release: string | undefined): number {
-  const m = /^(\d+)\.(\d+)/.exec(release ?? "");
-  return m ? Number(m[1]) * 65536 + Number(m[2]) * 256 : 0;
+/**
+ * Whether page.compound_order / compound_dtor are bytes (4.16 and later) rather than wider, from VMCOREINFO
+ * alone (collect must work where BTF and kallsyms cannot be read): side by side, bytes lie 1 apart. Where
+ * either is gone (6.6 dropped compound_dtor, 7.x both), what is left is a byte. makedumpfile decides by the
+ * release.
+ */
+function compoundFieldsAreBytes(kernel: Kernel): boolean {
+  const vi = kernel.vmcoreinfo;
+  const order = vi.offset("page.compound_order");
+  const dtor = vi.offset("page.compound_dtor");
+  return order === undefined || dtor === undefined || Math.abs(order - dtor) === 1;
 }
 
 /** The rules a dump level turns on, and the VMCOREINFO numbers they need. */
@@ -135,8 +143,11 @@ function pageLayout(kernel: Kernel): PageLayout {
   const vi = kernel.vmcoreinfo;
   const size = vi.needSize("page");
   const lru = vi.offset("page.lru");
-  const old = kernelVersion(kernel.release) < 0x40400;
-  // Before 4.4 the order and destructor of a compound page lived in its first tail page's lru.
+  // Before 4.4 the order and destructor of a compound page lived in its first tail page's lru; 4.4 gave
+  // struct page compound_head (7.x: compound_info) and its own compound_order.
+  const old = ["page.compound_head", "page.compound_info", "page.compound_order"].every(
+    (m) => vi.offset(m) === undefined,
+  );
   const orderOffset = vi.offset("page.compound_order") ?? (old && lru !== undefined ? lru + 8 : undefined);
   const dtorOffset = vi.offset("page.compound_dtor") ?? (old && lru !== undefined ? lru : undefined);
   return {
@@ -185,8 +196,16 @@ export function excludeUnnecessaryPages(
   if (!needed) return { counts, unreadable };
 
   const L = pageLayout(kernel);
-  const newOrder = kernelVersion(kernel.release) >= 0x41000;
-  const ranges = memMapRanges(kernel, present.pages);
+  const newOrder = compoundFieldsAreBytes(kernel);
+  let ranges: ReturnType<typeof memMapRanges>;
+  try {
+    ranges = memMapRanges(kernel, present.pages);
+  } catch (e) {
+    if (!(e instanceof KdxError)) throw e;
+    throw new KdxError(
+      `dump level ${level} needs the kernel's struct pages, and they cannot be found (${e.message}): levels 0 and 1 need none`,
+    );
+  }
 
   const exclude = (counter: keyof ExclusionCounts, from: number, to: number) => {
     dumpable.clearRange(from, to);

@@ -4,6 +4,7 @@
  */
 import type { Kernel } from "../kernel/kernel.ts";
 import { cstring } from "../util/bytes.ts";
+import { KdxError } from "../util/errors.ts";
 import { nodePages, psRows } from "./tasks.ts";
 
 export interface SystemInfo {
@@ -46,15 +47,10 @@ export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
   const btf = kernel.btf;
   const u64 = (s: string, off = 0n) => kernel.readU64(kernel.symbol(s) + off);
 
-  // tk_core is { seqcount_raw_spinlock_t seq; struct timekeeper timekeeper; }, not in BTF (only per-CPU
-  // variables are); the timekeeper follows the seqcount at 8-byte alignment.
-  const seqSize = btf.sizeof(btf.find("seqcount_raw_spinlock_t")!.id);
-  const tkOff = BigInt((seqSize + 7) & ~7) + BigInt(btf.offsetof("timekeeper", "xtime_sec"));
-  const date = Number(u64("tk_core", tkOff));
+  const date = Number(kernel.readU64(timekeeper(kernel) + BigInt(btf.offsetof("timekeeper", "xtime_sec"))));
 
-  const hz = Math.round(1e9 / Number(u64("tick_nsec")));
-  const initialJiffies = BigInt.asUintN(32, BigInt(-300 * hz));
-  const uptimeSeconds = Number((u64("jiffies_64") - initialJiffies) / BigInt(hz));
+  const hz = kernelHz(kernel);
+  const uptimeSeconds = Number(jiffiesSinceBoot(kernel, hz) / BigInt(hz));
 
   const load = [0n, 1n, 2n].map((i) => {
     // Rounded as /proc/loadavg rounds it: + FIXED_1/200 before splitting.
@@ -94,14 +90,62 @@ export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
   };
 }
 
+/** jiffies_64 less INITIAL_JIFFIES, which starts the count 300 s before wrapping 32 bits. */
+function jiffiesSinceBoot(kernel: Kernel, hz: number): bigint {
+  return kernel.readU64(kernel.symbol("jiffies_64")) - BigInt.asUintN(32, BigInt(-300 * hz));
+}
+
+/** The HZ values Linux can be configured with (kernel/Kconfig.hz). */
+const HZ_CHOICES = [100, 250, 300, 1000];
+
+/**
+ * The kernel's HZ: from tick_nsec (a variable until 7.x made it the constant TICK_NSEC), else the one of
+ * Kconfig's choices under which jiffies agree with the timekeeper's monotonic clock. crash reads CONFIG_HZ
+ * from an in-kernel config, or guesses 1000 on x86_64.
+ */
+export function kernelHz(kernel: Kernel): number {
+  const tickNsec = kernel.symbols.lookup("tick_nsec");
+  if (tickNsec) {
+    const hz = Math.round(1e9 / Number(kernel.readU64(tickNsec.address)));
+    // A damaged dump can give any number here: only a HZ a kernel can have is taken.
+    if (HZ_CHOICES.includes(hz)) return hz;
+  }
+  const btf = kernel.btf;
+  const monoNs = kernel.readU64(timekeeper(kernel) + BigInt(btf.offsetof("timekeeper", "tkr_mono.base")));
+  const mono = Number(BigInt.asIntN(64, monoNs)) / 1e9;
+  let best = HZ_CHOICES[0];
+  let bestErr = Number.POSITIVE_INFINITY;
+  for (const hz of HZ_CHOICES) {
+    const err = Math.abs(Number(BigInt.asIntN(64, jiffiesSinceBoot(kernel, hz))) / hz - mono);
+    if (err < bestErr) [best, bestErr] = [hz, err];
+  }
+  return best;
+}
+
+/**
+ * The address of the kernel's timekeeper. Since 6.13 tk_core is a `struct tk_data` (in BTF), and since
+ * 6.17 the first of `timekeeper_data[]`; before, tk_core was an anonymous { seqcount_raw_spinlock_t seq;
+ * struct timekeeper timekeeper; } that BTF does not describe, the timekeeper following the seqcount at
+ * 8-byte alignment.
+ */
+export function timekeeper(kernel: Kernel): bigint {
+  const btf = kernel.btf;
+  if (btf.has("tk_data", "timekeeper")) {
+    const data = kernel.symbols.lookup("timekeeper_data") ?? kernel.symbols.lookup("tk_core");
+    if (!data) throw new KdxError("the kernel has neither timekeeper_data nor tk_core: no clock to read");
+    return data.address + BigInt(btf.offsetof("tk_data", "timekeeper"));
+  }
+  const seqSize = btf.sizeof(btf.find("seqcount_raw_spinlock_t")!.id);
+  return kernel.symbol("tk_core") + BigInt((seqSize + 7) & ~7);
+}
+
 /**
  * When the machine booted, in seconds since the epoch, as the kernel itself knows it: the timekeeper's
  * offs_real - offs_boot (getboottime64), both read through BTF.
  */
 export function bootTime(kernel: Kernel): number {
   const btf = kernel.btf;
-  const seqSize = btf.sizeof(btf.find("seqcount_raw_spinlock_t")!.id);
-  const tk = kernel.symbol("tk_core") + BigInt((seqSize + 7) & ~7);
+  const tk = timekeeper(kernel);
   const ns = (m: string) => BigInt.asIntN(64, kernel.readU64(tk + BigInt(btf.offsetof("timekeeper", m))));
   return Number((ns("offs_real") - ns("offs_boot")) / 1_000_000_000n);
 }

@@ -44,7 +44,8 @@ export function readTask(kernel: Kernel, task: bigint): TaskInfo {
     ppid: parent && pid !== 0 ? kernel.readU32(parent + off("pid")) : 0,
     comm: kernel.readCString(task + off("comm"), 16),
     kernelThread: kernel.readU64(task + off("mm")) === 0n,
-    state: kernel.readU32(task + off("__state")),
+    // task_struct.state was renamed __state in 5.14 (and went from long to unsigned int): the low 32 bits.
+    state: kernel.readU32(task + off(btf.has("task_struct", "__state") ? "__state" : "state")),
     exitState: kernel.readU32(task + off("exit_state")),
   };
 }
@@ -83,10 +84,19 @@ export function stateLetters(state: number, exitState: number): string {
   return "??";
 }
 
-/** Per-CPU variable address: the symbol's offset plus that CPU's __per_cpu_offset. */
-export function perCpu(kernel: Kernel, symbol: string, cpu: number): bigint {
+/**
+ * A per-CPU address: the variable's plus that CPU's __per_cpu_offset, in 64-bit arithmetic. Per-CPU
+ * symbols are offsets from 0 on x86_64 up to 6.1 at least; on Debian's 7.2 they are kernel addresses in
+ * .data..percpu and the offsets are negative: the sum wraps, as it does in the kernel.
+ */
+export function perCpuPtr(kernel: Kernel, address: bigint, cpu: number): bigint {
   const base = kernel.readU64(kernel.symbol("__per_cpu_offset") + BigInt(cpu) * 8n);
-  return kernel.symbol(symbol) + base;
+  return BigInt.asUintN(64, address + base);
+}
+
+/** A per-CPU variable's address on one CPU. */
+export function perCpu(kernel: Kernel, symbol: string, cpu: number): bigint {
+  return perCpuPtr(kernel, kernel.symbol(symbol), cpu);
 }
 
 export interface PsRow extends TaskInfo {
@@ -143,6 +153,20 @@ export function psRows(kernel: Kernel): PsRow[] {
     running.add(kernel.readU64(rq + curr));
     idles.push(kernel.readU64(rq + idle));
   }
+  // The mm counters: atomic_long_t until 6.2, struct percpu_counter since (summed as the kernel's
+  // percpu_counter_sum_positive does: the shared count plus every CPU's delta, none below 0).
+  const rssType = btf.resolve(btf.member(btf.find("mm_struct", "struct")!.id, "rss_stat").type);
+  const rssElem = rssType.kind === "array" ? btf.resolve(rssType.array!.type) : undefined;
+  const percpuRss = rssElem?.kind === "struct" && rssElem.name === "percpu_counter";
+  const mmCounter = (mm: bigint, c: number): number => {
+    if (!percpuRss) return Number(BigInt.asIntN(64, kernel.readU64(mm + mmRss + BigInt(c) * 8n)));
+    const fbc = mm + mmRss + BigInt(c * rssElem.size!);
+    let v = BigInt.asIntN(64, kernel.readU64(fbc + BigInt(btf.offsetof("percpu_counter", "count"))));
+    const counters = kernel.readU64(fbc + BigInt(btf.offsetof("percpu_counter", "counters")));
+    for (let cpu = 0; cpu < Math.min(nrCpus, 8192); cpu++)
+      v += BigInt(kernel.readU32(perCpuPtr(kernel, counters, cpu)) | 0);
+    return v < 0n ? 0 : Number(v);
+  };
   const tasks = listTasks(kernel);
   const known = new Set(tasks.map((t) => t.task));
   for (const t of idles) if (t && !known.has(t)) tasks.push(readTask(kernel, t));
@@ -155,8 +179,7 @@ export function psRows(kernel: Kernel): PsRow[] {
     let pages = rssOf.get(mm);
     if (pages === undefined) {
       pages = 0;
-      for (const c of [MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES])
-        pages += Number(BigInt.asIntN(64, kernel.readU64(mm + mmRss + BigInt(c) * 8n)));
+      for (const c of [MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES]) pages += mmCounter(mm, c);
     }
     if (taskRss !== undefined)
       for (const c of [MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES])

@@ -21,6 +21,34 @@ export const ORC_REG = {
   SP_INDIRECT: 9,
 };
 
+/**
+ * Kernel commit 1735858caa4b ("objtool/x86: Reorder ORC register numbering", Debian's 7.2 has it) moved
+ * SP to 3, PREV_SP to 8 and BP_INDIRECT to 10; DX, BP, R10, R13 and SP_INDIRECT kept their numbers. Which
+ * numbering a kernel uses is read from the kernel itself, as crash does since bfce258: orc_fp_entry (the
+ * entry for frame-pointer code) has bp_reg = PREV_SP. Entries are translated into the names above; a
+ * number with no known meaning in the new order maps to -1, which the unwinder reports as unknown.
+ */
+const REORDERED: Record<number, number> = {
+  0: ORC_REG.UNDEFINED,
+  2: ORC_REG.DX,
+  3: ORC_REG.SP,
+  4: ORC_REG.BP,
+  6: ORC_REG.R10,
+  7: ORC_REG.R13,
+  8: ORC_REG.PREV_SP,
+  9: ORC_REG.SP_INDIRECT,
+  10: ORC_REG.BP_INDIRECT,
+};
+
+function registerNumbering(
+  kernel: Kernel,
+  bpRegOf: (b: Uint8Array, at: number) => number,
+): (raw: number) => number {
+  const fp = kernel.symbols.lookup("orc_fp_entry");
+  if (!fp || bpRegOf(kernel.read(fp.address, 6), 0) !== 8) return (raw) => raw;
+  return (raw) => REORDERED[raw] ?? -1;
+}
+
 export type OrcType = "call" | "regs" | "regs_partial" | "undefined" | "end";
 
 export interface OrcEntry {
@@ -87,14 +115,15 @@ export class OrcTables {
       const word = b[at + 4] | (b[at + 5] << 8);
       return (word >> (f.at - 32)) & ((1 << f.size) - 1);
     };
+    const reg = registerNumbering(kernel, (b, at) => get(b, at, bpReg));
     this.decode = (b, at) => {
       const t = get(b, at, type);
       const ty = newTypes ? TYPES_NEW[t] : TYPES_OLD[t];
       return {
         spOffset: ((b[at] | (b[at + 1] << 8)) << 16) >> 16,
         bpOffset: ((b[at + 2] | (b[at + 3] << 8)) << 16) >> 16,
-        spReg: get(b, at, spReg),
-        bpReg: get(b, at, bpReg),
+        spReg: reg(get(b, at, spReg)),
+        bpReg: reg(get(b, at, bpReg)),
         type: ty,
         end: ty === "end" || (end !== undefined && get(b, at, end) === 1),
       };

@@ -5,7 +5,7 @@ import { type CpuRegisters, prstatus } from "../../dump/prstatus.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import { kobject } from "../../kernel/types/object.ts";
 import { KdxError } from "../../util/errors.ts";
-import { perCpu } from "../tasks.ts";
+import { perCpu, perCpuPtr } from "../tasks.ts";
 import type { StackRegion, UnwindStart } from "./unwind.ts";
 
 const THREAD_SIZE = 16384n;
@@ -85,7 +85,14 @@ export function activeTaskStart(
       if (!st) continue;
       const slot = findReturnInto(kernel, st, fn);
       if (slot !== undefined)
-        return { ip: kernel.readU64(slot), frameAddress: slot, sp: slot + 8n, bp, stack: stacks[1] };
+        return {
+          ip: kernel.readU64(slot),
+          frameAddress: slot,
+          sp: slot + 8n,
+          bp,
+          bpUnknown: true,
+          stack: stacks[1],
+        };
     }
   }
   if (!regs) throw new KdxError(`no saved registers for CPU ${cpu}, and no panic frame on its stacks`);
@@ -123,7 +130,7 @@ export function cpuRegisters(
   const cpus: CpuRegisters[] = [];
   for (let cpu = 0; cpu < Math.min(nr, 8192); cpu++) {
     try {
-      const at = notesPtr + kernel.readU64(kernel.symbol("__per_cpu_offset") + BigInt(cpu) * 8n);
+      const at = perCpuPtr(kernel, notesPtr, cpu);
       const found = prstatus(parseNotes(kernel.read(at, 1024)).notes);
       if (found.length) cpus[cpu] = { ...found[0], cpu };
     } catch (e) {

@@ -62,6 +62,12 @@ export interface UnwindStart {
   exact?: boolean;
   /** The task's own stack, for the last-resort scan when the unwind data gives out. */
   stack?: { start: bigint; end: bigint };
+  /**
+   * `bp` is not the frame pointer of the first frame (the walk starts at a return address found on the
+   * stack, with the CPU's registers from later): a first frame whose ORC rule counts from %rbp (a
+   * frame-pointer function such as 7.x's panic(), which calls vpanic()) has it measured from its prologue.
+   */
+  bpUnknown?: boolean;
 }
 
 const MAX_FRAMES = 256;
@@ -192,6 +198,8 @@ function walkOrc(
   let { ip, sp, bp } = start;
   let frameAddress = start.frameAddress ?? sp;
   let exact = start.exact ?? false;
+  // Whether `bp` is this frame's %rbp: not while it is still the registers' value from a later point.
+  let bpKnown = !start.bpUnknown;
   let regs: PtRegs | undefined;
   let silent = false;
   try {
@@ -239,9 +247,17 @@ function walkOrc(
         case ORC_REG.SP:
           cfa = sp + BigInt(entry.spOffset);
           break;
-        case ORC_REG.BP:
+        case ORC_REG.BP: {
+          if (!bpKnown) {
+            // push %rbp; mov %rsp,%rbp; the rest of the prologue: %rbp is 8 below the return address.
+            const size = prologueFrameSize(kernel, exact ? ip : ip - 1n);
+            if (size === undefined)
+              return [...out, { kind: "stop", reason: "ORC counts from %rbp, which is not known here" }];
+            bp = sp + BigInt(size) - 8n;
+          }
           cfa = bp + BigInt(entry.spOffset);
           break;
+        }
         case ORC_REG.SP_INDIRECT:
           cfa = kernel.readU64(sp) + BigInt(entry.spOffset);
           break;
@@ -299,13 +315,18 @@ function walkOrc(
       }
       switch (entry.bpReg) {
         case ORC_REG.UNDEFINED:
-          if (regs) bp = regs.bp;
+          if (regs) {
+            bp = regs.bp;
+            bpKnown = true;
+          }
           break;
         case ORC_REG.PREV_SP:
           bp = kernel.readU64(cfa + BigInt(entry.bpOffset));
+          bpKnown = true;
           break;
         case ORC_REG.BP:
           bp = kernel.readU64(oldBp + BigInt(entry.bpOffset));
+          bpKnown = true;
           break;
         default:
           return [...out, { kind: "stop", reason: `ORC: unknown frame-pointer rule ${entry.bpReg}` }];

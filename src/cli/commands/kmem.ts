@@ -4,22 +4,24 @@ import { type MemInfo, memInfo } from "../../analysis/memory.ts";
 import { UsageError } from "../../util/errors.ts";
 import { type SessionCommand, SYSTEM_MAP_HELP } from "../session.ts";
 
-const HELP = `usage: kdx kmem -i [--json] [--system-map FILE] DUMP      (in the shell: kmem -i [--json])
+const HELP = `usage: kdx kmem -i[=shared] [--json] [--system-map FILE] DUMP      (in the shell: kmem -i [--json])
 
 The dead kernel's memory use, as crash's "kmem -i" prints it: total, free, used,
-shared, buffers, cached, slab, huge pages, swap, commit limit and committed.
+buffers, cached, slab, huge pages, swap, commit limit and committed.
 
 options:
+  -i=shared          also SHARED, pages mapped more than once, counted over every
+                     struct page (slow on big machines; crash 9 counts it only then)
   --json             the same as JSON
 ${SYSTEM_MAP_HELP}`;
 
-/** crash's pages_to_size: "0", "128 KB", "92.3 MB", "3.9 GB". */
+/** crash's pages_to_size: "0", "128 KB", "92.3 MB", "98 MB" (a ".0" dropped), "3.9 GB". */
 function size(pages: number): string {
   const kb = pages * 4;
   if (kb === 0) return "0";
   if (kb < 1024) return `${kb} KB`;
   const mb = kb / 1024;
-  return mb < 1024 ? `${mb.toFixed(1)} MB` : `${(mb / 1024).toFixed(1)} GB`;
+  return (mb < 1024 ? `${mb.toFixed(1)} MB` : `${(mb / 1024).toFixed(1)} GB`).replace(".0 ", " ");
 }
 
 export function renderKmemI(m: MemInfo): string {
@@ -37,7 +39,7 @@ export function renderKmemI(m: MemInfo): string {
     row("TOTAL MEM", m.totalPages),
     row("FREE", m.freePages, total),
     row("USED", m.totalPages - m.freePages, total),
-    row("SHARED", m.sharedPages, total),
+    ...(m.sharedPages === undefined ? [] : [row("SHARED", m.sharedPages, total)]),
     row("BUFFERS", m.bufferPages, total),
     row("CACHED", m.cachedPages, total),
     row("SLAB", m.slabPages, total),
@@ -59,12 +61,14 @@ export const kmem: SessionCommand = {
   summary: "kmem -i: memory use, as crash prints it",
   help: HELP,
   run({ kernel }, argv, out) {
+    // crash spells the option "-i=shared"; parseArgs would take "=shared" for more short options.
+    const shared = argv.includes("-i=shared");
     const { values } = parseArgs({
-      args: argv,
+      args: argv.map((a) => (a === "-i=shared" ? "-i" : a)),
       options: { i: { type: "boolean", short: "i" }, json: { type: "boolean" } },
     });
     if (!values.i) throw new UsageError("kmem supports -i (the memory summary) so far");
-    const m = memInfo(kernel);
+    const m = memInfo(kernel, { shared });
     out.write(
       values.json ? `${JSON.stringify({ schema: "kdx.kmem-i/1", pageSize: 4096, ...m })}\n` : renderKmemI(m),
     );

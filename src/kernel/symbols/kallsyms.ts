@@ -1,9 +1,11 @@
 /**
  * The kernel's own symbol table, decoded from its memory (kernel/kallsyms.c): names compressed with a
- * 256-entry token table, addresses as 32-bit offsets from kallsyms_relative_base (with
- * KALLSYMS_ABSOLUTE_PERCPU, non-negative offsets are absolute per-CPU addresses, negative ones count down
- * from the base). VMCOREINFO names the tables on kernels that export them (upstream 6.x, and Debian's and
- * RHEL's backports), so no vmlinux or System.map is needed.
+ * 256-entry token table, addresses as 32-bit offsets. Until kallsyms_relative_base went away (Debian's 7.2
+ * has none) they count from it (with KALLSYMS_ABSOLUTE_PERCPU, non-negative offsets are absolute per-CPU
+ * addresses, negative ones count down from the base); since, each is place-relative, as the kernel's
+ * offset_to_ptr() reads it: the address of the entry plus its signed value. VMCOREINFO names the tables on
+ * kernels that export them (upstream 6.x, and Debian's and RHEL's backports), so no vmlinux or System.map
+ * is needed; whether it names kallsyms_relative_base tells the two layouts apart.
  */
 import { KdxError } from "../../util/errors.ts";
 import type { Kernel } from "../kernel.ts";
@@ -19,18 +21,20 @@ export interface KallsymsLocation {
   tokenTable: bigint;
   tokenIndex: bigint;
   offsets: bigint;
-  relativeBase: bigint;
+  /** Absent on kernels whose offsets are place-relative (no kallsyms_relative_base). */
+  relativeBase?: bigint;
   /** How they were found: "VMCOREINFO" or "searched". */
   how: string;
 }
 
-const NAMES = ["num_syms", "names", "token_table", "token_index", "offsets", "relative_base"] as const;
+const NAMES = ["num_syms", "names", "token_table", "token_index", "offsets"] as const;
 
 export function kallsymsFromVmcoreinfo(kernel: Kernel): KallsymsLocation | undefined {
   const vi = kernel.vmcoreinfo;
   const a = NAMES.map((n) => vi.symbol(`kallsyms_${n}`));
   if (a.some((x) => x === undefined)) return undefined;
-  const [numSyms, names, tokenTable, tokenIndex, offsets, relativeBase] = a as bigint[];
+  const [numSyms, names, tokenTable, tokenIndex, offsets] = a as bigint[];
+  const relativeBase = vi.symbol("kallsyms_relative_base");
   return { numSyms, names, tokenTable, tokenIndex, offsets, relativeBase, how: "VMCOREINFO" };
 }
 
@@ -50,7 +54,6 @@ export function readKallsyms(
       token_table: loc.tokenTable,
       token_index: loc.tokenIndex,
       offsets: loc.offsets,
-      relative_base: loc.relativeBase,
     })[s];
   const num = kernel.readU32(at("num_syms"));
   if (num === 0 || num > MAX_SYMS)
@@ -72,9 +75,10 @@ export function readKallsyms(
   const offsetsVa = at("offsets");
   const offsets = kernel.read(offsetsVa, num * 4);
   const odv = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
-  const base = kernel.readU64(at("relative_base"));
+  const base = loc.relativeBase === undefined ? undefined : kernel.readU64(loc.relativeBase);
   let absolutePercpu = false;
-  for (let i = 0; i < num && !absolutePercpu; i++) if (odv.getInt32(i * 4, true) < 0) absolutePercpu = true;
+  if (base !== undefined)
+    for (let i = 0; i < num && !absolutePercpu; i++) if (odv.getInt32(i * 4, true) < 0) absolutePercpu = true;
 
   // The names stream, read in chunks as it is decoded (its length is not recorded).
   const namesVa = at("names");
@@ -97,11 +101,14 @@ export function readKallsyms(
     let name = "";
     for (let k = 0; k < len; k++) name += tokens[byte()];
     const off = odv.getInt32(i * 4, true);
-    const address = absolutePercpu
-      ? off >= 0
-        ? BigInt(off)
-        : base - 1n - BigInt(off)
-      : base + BigInt(odv.getUint32(i * 4, true));
+    const address =
+      base === undefined
+        ? offsetsVa + BigInt(i * 4 + off)
+        : absolutePercpu
+          ? off >= 0
+            ? BigInt(off)
+            : base - 1n - BigInt(off)
+          : base + BigInt(odv.getUint32(i * 4, true));
     if (name.length < 2)
       throw new KdxError(`kallsyms entry ${i} decodes to "${name}": the tables look damaged`);
     syms[i] = { type: name[0], name: name.slice(1), address };

@@ -335,6 +335,22 @@ export class Btf {
     return undefined;
   }
 
+  /**
+   * Whether the struct (or union) has the member path: how kdx tells kernels apart (task_struct.__state
+   * since 5.14, state before), never by the release string.
+   */
+  has(structName: string, path: string): boolean {
+    const s = this.find(structName, "struct") ?? this.find(structName, "union");
+    if (!s) return false;
+    try {
+      this.member(s.id, path);
+      return true;
+    } catch (e) {
+      if (e instanceof BtfError) return false;
+      throw e;
+    }
+  }
+
   /** Byte offset of a (non-bitfield) member. */
   offsetof(structName: string, path: string): number {
     const s = this.find(structName, "struct") ?? this.find(structName, "union");
