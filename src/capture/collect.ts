@@ -75,10 +75,15 @@ export interface CollectSummary {
   excluded: ExclusionCounts;
   /** Pages whose data went into the output (zero pages sharing one copy counted as excluded). */
   remainingPages: number;
-  /** Pages the input said it held but could not deliver; written as zeros. */
+  /**
+   * Pages the input said it held but could not deliver (a truncated file): marked missing in a kdump
+   * output (its header then says incomplete), written as zeros in an ELF one, which cannot mark them.
+   */
   unreadablePages: number[];
   /** Frames whose struct pages could not be read, so they were kept unexamined. */
   unclassified: number;
+  /** Bytes written twice (the kdump header, first marked incomplete): not in makedumpfile's "Write bytes". */
+  rewrittenBytes: number;
   warnings: string[];
 }
 
@@ -98,7 +103,12 @@ export function inputBitmaps(dump: Dump): { present: PageBitmap; dumpable: PageB
     present.setRange(from, to);
     const runs = mem.presentRuns?.(from, to);
     if (runs) for (const [a, b] of runs) dumpable.setRange(a, b);
-    else for (let pfn = from; pfn < to; pfn++) if (mem.pageState(pfn) === "present") dumpable.set(pfn);
+    // Pages the input lacks (a truncated file) stay in: the output marks them missing, never excluded.
+    for (let pfn = from; pfn < to; pfn++) {
+      if (runs && dumpable.test(pfn)) continue;
+      const state = mem.pageState(pfn);
+      if (state === "present" || state === "truncated") dumpable.set(pfn);
+    }
   }
   return { present, dumpable };
 }
@@ -134,10 +144,12 @@ function summarize(
   unreadablePages: number[],
   unclassified: number,
   warnings: string[],
+  elf = false,
+  rewrittenBytes = 0,
 ): CollectSummary {
   if (unreadablePages.length)
     warnings.push(
-      `${unreadablePages.length} pages could not be read from the input and were written as zeros (first: pfn ${unreadablePages[0]})`,
+      `${unreadablePages.length} pages are not in the input (first: pfn ${unreadablePages[0]}): ${elf ? "written as zeros, as ELF cannot mark them missing" : "marked missing in the output, whose header says it is incomplete"}`,
     );
   return {
     totalPages: present.pages,
@@ -146,29 +158,30 @@ function summarize(
     remainingPages: written,
     unreadablePages,
     unclassified,
+    rewrittenBytes,
     warnings,
   };
 }
 
 /**
  * The pages of `pfns` (ascending) read into `buffer` end to end, run by run (one read per run where the
- * format allows it), less the zero pages when `dropZero` (zero[i] marks those). A page that cannot be read is
- * recorded and reads as zeros.
+ * format allows it), less the zero pages when `dropZero`. flags[i], as the native file reader sets them:
+ * bit 1 a page that cannot be read (it reads as zeros), bit 0 a page of zeros left out of `pages`.
  */
 function gatherPages(
   mem: PhysicalMemory,
   pfns: number[],
   dropZero: boolean,
-  unreadable: number[],
   buffer: Uint8Array,
-): { pages: Uint8Array; count: number; zero: Uint8Array | undefined } {
+): { pages: Uint8Array; count: number; flags: Uint8Array } {
   const ps = mem.pageSize;
-  const readOne = (pfn: number, at: number) => {
+  const flags = new Uint8Array(pfns.length);
+  const readOne = (k: number) => {
     try {
-      buffer.set(mem.readPage(pfn), at);
+      buffer.set(mem.readPage(pfns[k]!), k * ps);
     } catch {
-      unreadable.push(pfn);
-      buffer.fill(0, at, at + ps);
+      flags[k] = PAGE_UNREADABLE;
+      buffer.fill(0, k * ps, (k + 1) * ps);
     }
   };
   for (let i = 0; i < pfns.length; ) {
@@ -183,23 +196,25 @@ function gatherPages(
         // page by page, to find which page failed
       }
     }
-    if (!whole) for (let k = i; k < j; k++) readOne(pfns[k]!, k * ps);
+    if (!whole) for (let k = i; k < j; k++) readOne(k);
     i = j;
   }
-  let zero: Uint8Array | undefined;
   let count = 0;
   for (let i = 0; i < pfns.length; i++) {
     if (dropZero && isZero(buffer.subarray(i * ps, (i + 1) * ps))) {
-      zero ??= new Uint8Array(pfns.length);
-      zero[i] = 1;
+      flags[i] |= PAGE_ZERO;
       continue;
     }
     // Close up the gaps the zero pages leave.
     if (count !== i) buffer.copyWithin(count * ps, i * ps, (i + 1) * ps);
     count++;
   }
-  return { pages: buffer, count, zero };
+  return { pages: buffer, count, flags };
 }
+
+/** gatherPages' and the native file reader's page flags. */
+const PAGE_ZERO = 1;
+const PAGE_UNREADABLE = 2;
 
 export async function collect(
   dump: Dump,
@@ -280,13 +295,13 @@ export async function collect(
         buffers.acquire(),
       ).then((result) => ({ result, pages: result.pages, flags: result.flags }));
     } else {
-      const { pages, count, zero } = gatherPages(mem, batch, shareZero, unreadablePages, buffers.acquire());
+      const { pages, count, flags } = gatherPages(mem, batch, shareZero, buffers.acquire());
       compressed =
         compressor && count
           ? compressor
               .compress(pages, count, ps, buffers.acquire())
-              .then((result) => ({ result, pages, flags: zero }))
-          : Promise.resolve({ pages, flags: zero });
+              .then((result) => ({ result, pages, flags }))
+          : Promise.resolve({ pages, flags });
     }
     return compressed.then(({ result, pages, flags }) => () => {
       const data = result ? result.out : pages;
@@ -294,8 +309,18 @@ export async function collect(
       let idx = 0;
       for (let i = 0; i < batch.length; i++) {
         const f = flags?.[i] ?? 0;
-        if (f & 2) unreadablePages.push(batch[i]!);
-        if (f & 1) {
+        if (f & PAGE_UNREADABLE) {
+          // Not in the input: missing in the output too. Its stand-in zeros are skipped where they were kept.
+          unreadablePages.push(batch[i]!);
+          writer.addMissingPage();
+          if (!(f & PAGE_ZERO)) {
+            const size = result ? result.sizes[idx]! : -1;
+            dataAt += size >= 0 ? size : ps;
+            idx++;
+          }
+          continue;
+        }
+        if (f & PAGE_ZERO) {
           writer.addZeroPage();
           counts.zero++;
           continue;
@@ -337,7 +362,16 @@ export async function collect(
     throw e;
   }
 
-  return summarize(present, counts, written, unreadablePages, unclassified, warnings);
+  return summarize(
+    present,
+    counts,
+    written,
+    unreadablePages,
+    unclassified,
+    warnings,
+    false,
+    writer.rewrittenBytes,
+  );
 }
 
 /**
@@ -391,7 +425,10 @@ export async function collectElf(
     const end = first + seg.filesz / ps;
     for (let at = first; at < end; at += BATCH_PAGES) {
       const pfns = Array.from({ length: Math.min(BATCH_PAGES, end - at) }, (_, i) => at + i);
-      const { pages } = gatherPages(mem, pfns, false, unreadablePages, buffer);
+      const { pages, flags } = gatherPages(mem, pfns, false, buffer);
+      flags.forEach((f, i) => {
+        if (f & PAGE_UNREADABLE) unreadablePages.push(pfns[i]!);
+      });
       // As makedumpfile, a short gap inside a segment is written with its contents: ELF cannot mark it.
       pfns.forEach((pfn, i) => {
         data.add(pages.subarray(i * ps, (i + 1) * ps));
@@ -404,5 +441,5 @@ export async function collectElf(
   data.flush();
   opts.onProgress?.(total, total);
   const unclassified = filter.unreadable.reduce((n, u) => n + u.pfnEnd - u.pfnStart, 0);
-  return summarize(present, counts, written, unreadablePages, unclassified, warnings);
+  return summarize(present, counts, written, unreadablePages, unclassified, warnings, true);
 }

@@ -91,6 +91,13 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
       );
     if (this.headerVersion < 0 || this.headerVersion > 100)
       throw new FormatError(file, `implausible header version ${this.headerVersion}`, 8);
+    // timeval.tv_sec of the dump's creation: a flipped high byte puts it past what a date can hold.
+    if (!Number.isSafeInteger(tsSec) || tsSec > 8.64e12)
+      throw new FormatError(
+        file,
+        `the header's timestamp (${tsSec} s) is not a time: the header is damaged`,
+        408,
+      );
     if (subHdrSize < 0 || subHdrSize > 1 << 16)
       throw new FormatError(file, `implausible sub-header size ${subHdrSize}`, 432);
     this.pageSize = blockSize;
@@ -186,7 +193,9 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
     this.headerIncomplete = (status & DH_INCOMPLETE) !== 0;
     let incomplete = this.headerIncomplete;
     if (this.headerIncomplete)
-      warnings.push("the dump is marked incomplete (the writer ran out of space): some pages are missing");
+      warnings.push(
+        "the dump is marked incomplete (its writer ran out of space or was stopped, or its input lacked memory): some pages are missing",
+      );
     if (descEnd > src.size) {
       incomplete = true;
       warnings.push(

@@ -48,6 +48,9 @@ export class KdumpWriter {
   private dataAt: number;
   private zeroAt = -1;
   private pagesLeft: number;
+  private missing = 0;
+  /** Bytes written a second time: the header, rewritten clean. */
+  rewrittenBytes = 0;
   private readonly header: Uint8Array;
 
   constructor(
@@ -70,7 +73,9 @@ export class KdumpWriter {
     this.flag = fields.compression ? compressionFlag(fields.compression) : 0;
 
     this.header = this.makeHeader(present.pages, subHdrBlocks, bitmapBlocks);
-    sink.write(0, this.header);
+    // The header goes out marked incomplete, and is rewritten clean only when every page is in: a dump cut
+    // off by a full disk, a signal or a crash says so even when nothing more could be written.
+    sink.write(0, this.markedIncomplete());
     const noteAt = ps + SUB_HEADER_SIZE;
     sink.write(noteAt, notes);
     sink.write(ps, this.makeSubHeader(present.pages, noteAt, notes.length));
@@ -89,6 +94,15 @@ export class KdumpWriter {
     this.appendData(data);
   }
 
+  /**
+   * The next dumpable page is one the input lacks: a descriptor of zeros (no data), which readers take for
+   * a page that is missing, not excluded; the header stays marked incomplete.
+   */
+  addMissingPage(): void {
+    this.addDesc(0, 0, 0);
+    this.missing++;
+  }
+
   /** The next dumpable page is all zeros: point it at the shared zero page. */
   addZeroPage(): void {
     if (this.zeroAt < 0) throw new Error("addZeroPage without shareZeroPages");
@@ -100,15 +114,24 @@ export class KdumpWriter {
     if (this.pagesLeft !== 0) throw new Error(`kdump writer finished with ${this.pagesLeft} pages missing`);
     this.flushDesc();
     this.flushData();
+    if (this.missing === 0) {
+      this.sink.write(0, this.header);
+      this.rewrittenBytes = this.header.length;
+    }
   }
 
   /** Write out what was given and mark the header incomplete (DUMP_DH_COMPRESSED_INCOMPLETE). */
   abandon(): void {
     this.flushDesc();
     this.flushData();
-    const dv = new DataView(this.header.buffer);
+    this.sink.write(0, this.markedIncomplete());
+  }
+
+  private markedIncomplete(): Uint8Array {
+    const h = this.header.slice();
+    const dv = new DataView(h.buffer);
     dv.setUint32(424, dv.getUint32(424, true) | DH_INCOMPLETE, true);
-    this.sink.write(0, this.header);
+    return h;
   }
 
   private addDesc(offset: number, size: number, flags: number): void {

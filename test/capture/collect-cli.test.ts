@@ -142,6 +142,83 @@ test("killed mid-write: nothing under the final name", async () => {
   await new Promise((r) => child.on("exit", r));
   assert.ok(!existsSync(out));
   assert.ok(existsSync(`${out}-incomplete`));
+  // The header on disk says incomplete: it was written so before any page.
+  assertMarkedIncomplete(`${out}-incomplete`);
+});
+
+/** The kdump header's DUMP_DH_COMPRESSED_INCOMPLETE bit, on disk, and kdx info saying so. */
+function assertMarkedIncomplete(path: string): void {
+  const status = readFileSync(path).readUInt32LE(424);
+  assert.ok(status & 0x8, `status 0x${status.toString(16)}: DUMP_DH_COMPRESSED_INCOMPLETE is not set`);
+  const info = kdx(["info", path]);
+  assert.match(info.stdout, /STATE: INCOMPLETE/);
+  assert.match(info.stdout + info.stderr, /marked incomplete/);
+}
+
+test("a truncated input: what it lacks is missing in the output, not excluded, and the exit status says so", () => {
+  const whole = readFileSync(elf.path);
+  for (const cut of [140_000_000, 260_000_000]) {
+    const input = join(tmp, `cut-${cut}.elf`);
+    writeFileSync(input, whole.subarray(0, cut));
+    // Dump level 31 reads the kernel's mem_map, which this kernel keeps at the top of memory: past any cut.
+    const refused = kdx([
+      "collect",
+      "--message-level",
+      "0",
+      "-l",
+      "-d",
+      "31",
+      input,
+      join(tmp, "refused.kdump"),
+    ]);
+    assert.equal(refused.status, 2);
+    assert.match(
+      refused.stderr,
+      /^kdx: dump level 31 needs the kernel's struct pages, and they cannot be found \(.*\): levels 0 and 1 need none$/m,
+    );
+    assert.ok(!existsSync(join(tmp, "refused.kdump")));
+    for (const level of ["0", "1"]) {
+      const out = join(tmp, `cut-${cut}-d${level}.kdump`);
+      const r = kdx(["collect", "--message-level", "0", "-l", "-d", level, input, out]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /the input lacks \d+ of its pages \(is it truncated\?\): .* is not a whole dump and its header says so/,
+      );
+      assertMarkedIncomplete(out);
+      // A page past the cut reads as missing, one before it as in the original.
+      const past = kdx(["rd", "-p", "-64", "0x1ffdb000", out]);
+      assert.match(past.stderr, /page missing/);
+      assert.doesNotMatch(past.stderr, /excluded/);
+      assert.equal(
+        kdx(["rd", "-p", "-64", "0x1000000", out]).stdout,
+        kdx(["rd", "-p", "-64", "0x1000000", elf.path]).stdout,
+      );
+      rmSync(out);
+    }
+    rmSync(input);
+  }
+});
+
+test("a full filesystem (a 20 MiB tmpfs): the error names the file and the cause; the partial dump is marked incomplete", (t) => {
+  if (process.getuid?.() !== 0) {
+    // Without root no filesystem can be mounted; the ulimit -f test below fills one by the size limit.
+    t.diagnostic("not root: a tmpfs cannot be mounted here; the ulimit -f test covers a full disk");
+    return;
+  }
+  const dir = tempDir("kdx-tmpfs-");
+  const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", dir], { encoding: "utf8" });
+  assert.equal(m.status, 0, m.stderr);
+  try {
+    const out = join(dir, "vmcore");
+    const r = kdx(["collect", "--message-level", "0", "-d", "0", elf.path, out]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /cannot write .*vmcore-incomplete at offset \d+ .*the disk is full/);
+    assert.ok(!existsSync(out));
+    assertMarkedIncomplete(`${out}-incomplete`);
+  } finally {
+    spawnSync("umount", [dir]);
+  }
 });
 
 test("out of space (ulimit -f): the error names the file and the cause; the partial dump is marked incomplete", () => {
@@ -153,8 +230,7 @@ test("out of space (ulimit -f): the error names the file and the cause; the part
     /cannot write .*full\.kdump-incomplete at offset \d+ .*larger than this system allows/,
   );
   assert.ok(!existsSync(out));
-  const info = kdx(["info", `${out}-incomplete`]);
-  assert.match(info.stdout + info.stderr, /incomplete|truncated/i);
+  assertMarkedIncomplete(`${out}-incomplete`);
 });
 
 test("garbage in, a clear error out", () => {

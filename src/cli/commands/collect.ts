@@ -212,12 +212,20 @@ export async function collectCommand(argv: string[], _out: NodeJS.WritableStream
       const where = pool ? `, ${pool.describe()}` : "";
       process.stderr.write(`Compression: ${compressorLibrary(compression)}${where}.\n`);
     }
-    if (ml & ML_REPORT) process.stderr.write(`\n${formatSummary(summary, bytes())}\n`);
+    if (ml & ML_REPORT)
+      process.stderr.write(`\n${formatSummary(summary, bytes() - summary.rewrittenBytes)}\n`);
     if (ml & ML_COMMON) {
       const what = DUMP_LEVEL_NAMES.filter(([bit]) => level & bit).map(([, n]) => n);
       process.stderr.write(
         `${flat ? "The dumpfile was written to standard output" : `The dumpfile is saved to ${target}`} (dump level ${level}${what.length ? `: ${what.join(", ")} left out` : ""}${compression ? `, ${compression}` : ""}).\n`,
       );
+    }
+    // Memory the input did not hold is missing from the output too: the dump is not whole, and the status says so.
+    if (summary.unreadablePages.length) {
+      process.stderr.write(
+        `kdx collect: the input lacks ${summary.unreadablePages.length} of its pages (is it truncated?): ${flat ? "the stream" : target} is not a whole dump${values.E ? "" : " and its header says so"}\n`,
+      );
+      return 1;
     }
     return 0;
   } catch (e) {
