@@ -6,6 +6,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { formatMakedumpfile } from "../../src/analysis/printk/format.ts";
 import { readKernelLog } from "../../src/analysis/printk/index.ts";
+import { systemInfo } from "../../src/analysis/system.ts";
+import { infoObject } from "../../src/cli/commands/info.ts";
 import { openDump } from "../../src/dump/open-dump.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
 import { nodeCodecs } from "../../src/platform/node/codecs.ts";
@@ -19,6 +21,8 @@ interface Job {
   iterations: number;
   /** Byte ranges [start, end) of metadata to mutate. */
   regions: [number, number][];
+  /** Run `sys`'s analysis on every n-th mutant (0: never). */
+  sysEvery: number;
 }
 
 function mulberry32(seed: number) {
@@ -66,8 +70,13 @@ for (let i = 0; i < job.iterations; i++) {
   try {
     const dump = openDump(new PatchedSource(base, patches), nodeCodecs);
     dump.memory.ranges();
-    const log = readKernelLog(new Kernel(dump));
-    formatMakedumpfile(log.records);
+    // What `kdx info` prints of the file alone (timestamps, sizes, ranges), then the kernel: its log, and
+    // `sys` on a share of the mutants (it walks every task).
+    infoObject(dump);
+    const kernel = new Kernel(dump);
+    const log = readKernelLog(kernel);
+    const text = new TextDecoder().decode(formatMakedumpfile(log.records));
+    if (job.sysEvery && i % job.sysEvery === 0) systemInfo(kernel, text.split("\n"));
     outcome = log.warnings.length || dump.info.warnings.length ? "log-with-warnings" : "log";
   } catch (e) {
     if (!(e instanceof KdxError)) {

@@ -1,113 +1,22 @@
 /**
  * Fuzzing the dump readers: for each format in the fixtures, bounded iterations of mutated headers and
- * metadata. Only FormatError-family (KdxError) errors, no hang (a watchdog stops a silent worker), memory
- * bounded (a heap cap on the worker, and the array buffers it held).
+ * metadata (every header field, the notes, both bitmaps, the first page descriptors, record headers). Only
+ * FormatError-family (KdxError) errors, no hang, memory bounded. `npm run fuzz -- --minutes N` hunts longer.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Worker } from "node:worker_threads";
-import { FileSource } from "../../src/platform/node/file-source.ts";
 import { fixtureDumps } from "../dump-fixtures.ts";
+import { campaign, FUZZED } from "./fuzz-campaign.ts";
 
-// KDX_FUZZ_ITERATIONS raises the count for a longer hunt; CI runs the default.
+// KDX_FUZZ_ITERATIONS raises the count; CI runs the default.
 const ITERATIONS = Number(process.env.KDX_FUZZ_ITERATIONS ?? 1000);
-const HANG_MS = 15_000;
+// `sys` walks every task: it runs on one mutant in SYS_EVERY.
+const SYS_EVERY = Number(process.env.KDX_FUZZ_SYS_EVERY ?? 10);
 
-/** The metadata of each format: everything before the page data, plus sampled record headers. */
-function regions(path: string): [number, number][] {
-  const f = new FileSource(path);
-  try {
-    const head = f.read(0, 4096 + 64);
-    const magic = Buffer.from(head.subarray(0, 12)).toString("latin1");
-    if (magic.startsWith("\x7fELF")) {
-      // Up to the first PT_LOAD's data: ELF header, program headers, notes.
-      const dv = new DataView(head.buffer, head.byteOffset);
-      const phoff = Number(dv.getBigUint64(32, true));
-      const phnum = dv.getUint16(56, true);
-      const ph = f.read(phoff, phnum * 56);
-      const pv = new DataView(ph.buffer, ph.byteOffset);
-      let first = f.size;
-      for (let i = 0; i < phnum; i++)
-        if (pv.getUint32(i * 56, true) === 1)
-          first = Math.min(first, Number(pv.getBigUint64(i * 56 + 8, true)));
-      return [[0, first]];
-    }
-    if (magic === "makedumpfile") {
-      // The stream header, the first records' headers (the inner kdump header, sub-header, bitmaps…).
-      const out: [number, number][] = [[0, 64]];
-      let pos = 4096;
-      for (let i = 0; i < 64 && pos + 16 <= f.size; i++) {
-        const h = f.read(pos, 16);
-        const len = Number(new DataView(h.buffer, h.byteOffset).getBigInt64(8, false));
-        out.push([pos, pos + 16 + Math.min(len, 4096)]);
-        pos += 16 + len;
-      }
-      return out;
-    }
-    // kdump-compressed: header, sub-header, notes, bitmaps, and the first page descriptors.
-    const block = new DataView(head.buffer, head.byteOffset).getInt32(428, true);
-    const sub = new DataView(head.buffer, head.byteOffset).getInt32(432, true);
-    const bitmapBlocks = new DataView(head.buffer, head.byteOffset).getUint32(436, true);
-    const descs = (1 + sub + bitmapBlocks) * block;
-    return [[0, descs + 64 * 24]];
-  } finally {
-    f.close();
-  }
-}
-
-function campaign(
-  path: string,
-  seed: number,
-): Promise<{ outcomes: Record<string, number>; maxArrayBuffers: number }> {
-  return new Promise((resolve, reject) => {
-    // Workers do not inherit tsx's loader on Node 20: register it first, then load the TypeScript worker.
-    const boot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(new URL("./fuzz-worker.ts", import.meta.url).href)}); })`;
-    const w = new Worker(boot, {
-      eval: true,
-      workerData: { path, seed, iterations: ITERATIONS, regions: regions(path) },
-      resourceLimits: { maxOldGenerationSizeMb: 256 },
-    });
-    let last = 0;
-    let timer = setTimeout(function watchdog() {
-      w.terminate();
-      reject(new Error(`no progress for ${HANG_MS} ms after iteration ${last} (seed ${seed}): a hang`));
-    }, HANG_MS);
-    w.on("message", (m) => {
-      if (m.type === "progress") {
-        last = m.iteration;
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          w.terminate();
-          reject(new Error(`no progress for ${HANG_MS} ms after iteration ${last} (seed ${seed}): a hang`));
-        }, HANG_MS);
-      } else if (m.type === "bad") {
-        clearTimeout(timer);
-        reject(new Error(`iteration ${m.iteration} (seed ${seed}, patches ${m.patches}): ${m.error}`));
-      } else if (m.type === "done") {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    w.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
-}
-
-// One dump per format: QEMU ELF, /proc/vmcore ELF, kdump lzo, kdump zstd, flattened zlib.
-const chosen = [
-  "6.1-null/vmcore.elf",
-  "6.1-kdump/vmcore.elf",
-  "6.1-kdump/vmcore",
-  "6.1-kdump/vmcore-d31.kdump-zstd",
-  "6.1-sysrq/vmcore.kdump-zlib",
-];
-
-for (const d of fixtureDumps().filter((x) => chosen.includes(x.id))) {
+for (const d of fixtureDumps().filter((x) => FUZZED.includes(x.id))) {
   test(`fuzz ${d.id}: ${ITERATIONS} mutated headers, only KdxErrors, no hang, bounded memory`, async () => {
     const seed = [...d.id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
-    const r = await campaign(d.path, seed);
+    const r = await campaign(d.path, seed, ITERATIONS, SYS_EVERY);
     const n = Object.values(r.outcomes).reduce((a, b) => a + b, 0);
     assert.equal(n, ITERATIONS);
     assert.ok(r.maxArrayBuffers < 512 * 2 ** 20, `array buffers peaked at ${r.maxArrayBuffers} bytes`);
