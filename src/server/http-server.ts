@@ -116,7 +116,13 @@ export class HttpFront {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://x");
-    const path = decodeURIComponent(url.pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      // A malformed escape ("%E0%A4%A") is the client's error, not the server's.
+      return this.json(res, 400, { error: "the path has a malformed percent-encoding" });
+    }
     if (req.method === "PUT" || req.method === "POST") {
       if (!path.startsWith("/api/upload/"))
         return this.json(res, 404, { error: "uploads go to /api/upload/NAME" });

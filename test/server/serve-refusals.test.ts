@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { get } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { tempDir } from "../helpers.ts";
@@ -45,6 +46,19 @@ describe("kdx serve refuses", () => {
   after(() => s.stop());
 
   const run = (key: string, script: string) => clientScript(s, key, script);
+
+  test("a malformed percent-encoding in a URL is the client's error (400), and the server goes on", async () => {
+    for (const path of ["/%E0%A4%A", "/files/%ZZ/vmcore", "/api/crashes/%"]) {
+      const status = await new Promise<number>((resolve, reject) =>
+        get(`${s.base}${path}`, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on("error", reject),
+      );
+      assert.equal(status, 400, path);
+    }
+    assert.ok(Array.isArray((await api<{ crashes: CrashRow[] }>(s, "/api/crashes")).crashes));
+  });
 
   test("unknown keys, and keys presented from an address their from= does not allow", async () => {
     for (const key of [stranger, far]) {
