@@ -15,7 +15,7 @@ import { DumpStore, type FileRole, roleOf } from "./dump-store.ts";
 import { HttpFront, loadTokens, type Token } from "./http-server.ts";
 import { sniffFile } from "./sniff.ts";
 import { openIndexDatabase } from "./sql-database.ts";
-import { loadOrCreateHostKey, SshTarget } from "./ssh-server.ts";
+import { loadOrCreateHostKey, type SshLimits, SshTarget } from "./ssh-server.ts";
 
 /** An HTTP upload's role: a dump (or a compressed one) is the vmcore, a text file the kernel log. */
 function roleByContent(path: string): FileRole {
@@ -36,6 +36,8 @@ export interface ServeOptions {
   quotaBytes?: number;
   minFreeBytes: number;
   workers: number;
+  /** sshd's limits on connections not logged in; OpenSSH's defaults where not given. */
+  sshLimits?: Partial<SshLimits>;
   log: (m: string) => void;
 }
 
@@ -155,7 +157,13 @@ export class CollectionServer {
         o.log(`reload failed, keeping the old keys: ${(e as Error).message}`);
       }
     });
-    this.ssh = new SshTarget({ hostKey: this.hostKey, keys: () => keys, store: this.store, log: o.log });
+    this.ssh = new SshTarget({
+      hostKey: this.hostKey,
+      keys: () => keys,
+      store: this.store,
+      log: o.log,
+      limits: o.sshLimits,
+    });
     this.http = new HttpFront(this.store, this.index, () => tokens, o.log);
     let ssh: AddressInfo;
     let http: AddressInfo;

@@ -4,7 +4,7 @@
  * subsystem. No shell, no terminal, no forwarding.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import ssh2, { type Connection, type ServerChannel } from "ssh2";
@@ -48,61 +48,146 @@ export function loadOrCreateHostKey(stateDir: string): { private: string; public
   return key;
 }
 
+/** The limits OpenSSH's sshd puts on connections that have not logged in, with its defaults. */
+export interface SshLimits {
+  /** LoginGraceTime: a connection not logged in by then is closed (ms; default 120 s). */
+  loginGraceMs: number;
+  /**
+   * MaxStartups start:rate:full (10:30:100): past `start` unauthenticated connections a new one is
+   * dropped with probability `rate`%, rising linearly to 100% at `full`.
+   */
+  maxStartups: { start: number; rate: number; full: number };
+  /** MaxAuthTries: authentication attempts one connection may make (6). */
+  maxAuthTries: number;
+}
+
+/**
+ * sshd's LoginGraceTime and MaxAuthTries; MaxStartups 50:30:100 where sshd has 10:30:100. sshd runs each
+ * handshake in its own process; kdx runs them all on one thread, beside the uploads, so under load a
+ * connection stays unauthenticated longer: with sshd's 10, 30 kdump clients starting 50 ms apart lost 5 and
+ * 10 of their 30 uploads (reset at key exchange, and kdump does not retry). The hard cap stays at 100.
+ */
+export const SSH_LIMITS: SshLimits = {
+  loginGraceMs: 120_000,
+  maxStartups: { start: 50, rate: 30, full: 100 },
+  maxAuthTries: 6,
+};
+
+/** MaxStartups' random early drop: whether the next connection, with `pending` not yet logged in, is refused. */
+export function dropStartup(pending: number, m: SshLimits["maxStartups"], random = Math.random): boolean {
+  if (pending < m.start) return false;
+  if (pending >= m.full) return true;
+  const p = m.rate + ((100 - m.rate) * (pending - m.start)) / (m.full - m.start);
+  return random() * 100 < p;
+}
+
 export interface SshServerOptions {
   hostKey: string;
   keys: () => AuthorizedKey[];
   store: DumpStore;
   log: (msg: string) => void;
+  limits?: Partial<SshLimits>;
 }
 
 export class SshTarget {
   readonly server: ssh2.Server;
+  private readonly limits: SshLimits;
 
   constructor(private readonly o: SshServerOptions) {
+    this.limits = { ...SSH_LIMITS, ...o.limits };
     const debug = process.env.KDX_SSH_DEBUG ? (m: string) => o.log(m) : undefined;
     this.server = new ssh2.Server({ hostKeys: [o.hostKey], ident: "kdx", debug }, (conn, info) =>
-      this.connection(conn, info.ip),
+      this.connection(conn, info.ip, `${info.ip}:${info.port}`),
     );
+    // kdx accepts the TCP connections itself, so that the limits hold from the first byte: ssh2 starts a
+    // connection only once the client has sent its version line, and one that sends nothing is never seen.
+    this.tcp = createServer((socket) => this.accept(socket));
+  }
+
+  private readonly tcp: Server;
+  /** The connections not logged in yet, by peer address:port: how each one is let off the count. */
+  private readonly unauthenticated = new Map<string, { settle: () => void; socket: Socket }>();
+
+  private accept(socket: Socket): void {
+    const peer = socket.remoteAddress ?? "?";
+    if (dropStartup(this.unauthenticated.size, this.limits.maxStartups)) {
+      this.o.log(
+        `ssh ${peer}: dropped: ${this.unauthenticated.size} connections are not logged in yet (MaxStartups)`,
+      );
+      socket.destroy();
+      return;
+    }
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const grace = setTimeout(() => {
+      this.o.log(`ssh ${peer}: not logged in after ${this.limits.loginGraceMs / 1000} s: closed`);
+      socket.destroy();
+    }, this.limits.loginGraceMs);
+    const settle = () => {
+      clearTimeout(grace);
+      this.unauthenticated.delete(key);
+    };
+    this.unauthenticated.set(key, { settle, socket });
+    socket.once("close", settle);
+    this.server.injectSocket(socket);
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      this.server.once("error", (e: NodeJS.ErrnoException) =>
+      this.tcp.once("error", (e: NodeJS.ErrnoException) =>
         reject(
           new KdxError(
             `cannot listen for SSH on ${host}:${port}: ${e.code === "EADDRINUSE" ? "the port is in use" : e.code === "EACCES" ? "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : e.message}`,
           ),
         ),
       );
-      this.server.listen(port, host, () => resolve(this.server.address() as AddressInfo));
+      this.tcp.listen(port, host, () => resolve(this.tcp.address() as AddressInfo));
     });
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    // Those not logged in are simply dropped; uploads under way are let finish.
+    for (const { settle, socket } of this.unauthenticated.values()) {
+      settle();
+      socket.destroy();
+    }
+    return new Promise((resolve) => this.tcp.close(() => resolve()));
   }
 
-  private connection(conn: Connection, peer: string): void {
+  private connection(conn: Connection, peer: string, key: string): void {
     let client: ClientId | undefined;
     conn.on("error", (e) => this.o.log(`ssh ${peer}: ${e.message}`));
+    let failures = 0;
+    const reject = (ctx: ssh2.AuthContext, why?: string) => {
+      // Attempts already on the wire when the connection was cut off are refused without a word.
+      if (failures >= this.limits.maxAuthTries) return ctx.reject();
+      if (why) this.o.log(`ssh ${peer}: ${ctx.username}: ${why}`);
+      // "none" only asks which methods there are; every other try counts, as sshd counts them.
+      if (ctx.method !== "none" && ++failures >= this.limits.maxAuthTries) {
+        this.o.log(
+          `ssh ${peer}: ${ctx.username}: ${failures} failed authentication attempts: disconnected (MaxAuthTries)`,
+        );
+        ctx.reject();
+        conn.end();
+        return;
+      }
+      ctx.reject(["publickey"]);
+    };
     conn.on("authentication", (ctx) => {
-      if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
+      if (ctx.method !== "publickey") return reject(ctx);
       const key = this.o
         .keys()
         .find((k) => k.algo === ctx.key.algo && k.blob.equals(ctx.key.data) && addressAllowed(k, peer));
-      if (!key) {
-        this.o.log(`ssh ${peer}: ${ctx.username}: key ${ctx.key.algo} not authorized`);
-        return ctx.reject(["publickey"]);
-      }
+      if (!key) return reject(ctx, `key ${ctx.key.algo} not authorized`);
       // Without a signature the client only asks whether the key would do.
       if (!ctx.signature) return ctx.accept();
       const parsed = ssh2.utils.parseKey(`${key.algo} ${key.blob.toString("base64")}`);
       if (parsed instanceof Error || !parsed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo))
-        return ctx.reject(["publickey"]);
+        return reject(ctx, `key ${key.fingerprint} (${key.comment}): the signature does not verify`);
       client = { id: key.fingerprint, name: key.comment, peer };
       ctx.accept();
     });
     conn.on("ready", () => {
+      this.unauthenticated.get(key)?.settle();
       conn.on("session", (accept) => {
         const session = accept();
         session.on("pty", (_a, reject) => reject?.());

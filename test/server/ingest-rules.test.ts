@@ -13,7 +13,7 @@ import { PathRefused, resolveClientPath } from "../../src/server/client-path.ts"
 import { hostOfDir } from "../../src/server/crash-index.ts";
 import { roleOf } from "../../src/server/dump-store.ts";
 import { CommandRefused, parseRemoteCommand } from "../../src/server/remote-command.ts";
-import { loadOrCreateHostKey, makeHostKey } from "../../src/server/ssh-server.ts";
+import { dropStartup, loadOrCreateHostKey, makeHostKey, SSH_LIMITS } from "../../src/server/ssh-server.ts";
 import { KdxError } from "../../src/util/errors.ts";
 import { KDX, tempDir } from "../helpers.ts";
 
@@ -209,5 +209,34 @@ test("host keys: every one made can be read back; a stored one that cannot is na
       e instanceof KdxError &&
       e.message.includes(join(dir, "ssh_host_ed25519_key")) &&
       /is not an SSH host key .*: remove it/.test(e.message),
+  );
+});
+
+test("MaxStartups 10:30:100: none dropped below 10 pending, 30% at 10, rising linearly, all at 100", () => {
+  const m = { start: 10, rate: 30, full: 100 };
+  assert.equal(
+    dropStartup(9, m, () => 0),
+    false,
+  );
+  assert.equal(
+    dropStartup(10, m, () => 0.29),
+    true,
+  );
+  assert.equal(
+    dropStartup(10, m, () => 0.31),
+    false,
+  );
+  // Halfway from 10 to 100: 30% + 70% / 2 = 65%.
+  assert.equal(
+    dropStartup(55, m, () => 0.64),
+    true,
+  );
+  assert.equal(
+    dropStartup(55, m, () => 0.66),
+    false,
+  );
+  assert.equal(
+    dropStartup(100, m, () => 0.999),
+    true,
   );
 });

@@ -1,6 +1,7 @@
 /** `kdx serve`: the collection host kdump clients send their dumps to, with its dashboard. */
 import { parseArgs } from "node:util";
 import { CollectionServer } from "../../server/collection-server.ts";
+import type { SshLimits } from "../../server/ssh-server.ts";
 import { UsageError } from "../../util/errors.ts";
 
 export const HELP = `usage: kdx serve --data DIR --authorized-keys FILE [options]
@@ -28,6 +29,11 @@ options:
   --quota SIZE            bytes each client may store (e.g. 200G); default none
   --min-free SIZE         refuse uploads that would leave less free disk (default 1G)
   --workers N             dumps analysed at once (default 1)
+  --login-grace-time S    seconds a connection has to log in (default 120, as sshd)
+  --max-startups A:R:F    connections not logged in: past A, drop new ones with
+                          probability R%, rising to all at F (default 50:30:100;
+                          sshd's is 10:30:100)
+  --max-auth-tries N      authentication attempts per connection (default 6)
 `;
 
 export function parseSize(s: string, flag: string): number {
@@ -58,6 +64,9 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
       quota: { type: "string" },
       "min-free": { type: "string", default: "1G" },
       workers: { type: "string", default: "1" },
+      "login-grace-time": { type: "string" },
+      "max-startups": { type: "string" },
+      "max-auth-tries": { type: "string" },
     },
   });
   if (!values.data) throw new UsageError("kdx serve needs --data DIR");
@@ -66,6 +75,24 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError("--workers takes a count");
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+  const sshLimits: Partial<SshLimits> = {};
+  if (values["login-grace-time"] !== undefined) {
+    const sec = Number(values["login-grace-time"]);
+    if (!(sec > 0)) throw new UsageError("--login-grace-time takes a number of seconds");
+    sshLimits.loginGraceMs = sec * 1000;
+  }
+  if (values["max-startups"] !== undefined) {
+    const m = /^(\d+):(\d+):(\d+)$/.exec(values["max-startups"]);
+    const [start, rate, full] = m ? m.slice(1).map(Number) : [];
+    if (!m || rate > 100 || full <= start)
+      throw new UsageError("--max-startups takes START:RATE:FULL, as 10:30:100");
+    sshLimits.maxStartups = { start, rate, full };
+  }
+  if (values["max-auth-tries"] !== undefined) {
+    const n = Number(values["max-auth-tries"]);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError("--max-auth-tries takes a count");
+    sshLimits.maxAuthTries = n;
+  }
   const server = new CollectionServer({
     dataDir: values.data,
     authorizedKeys: values["authorized-keys"],
@@ -78,6 +105,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     quotaBytes: values.quota ? parseSize(values.quota, "--quota") : undefined,
     minFreeBytes: parseSize(values["min-free"], "--min-free"),
     workers,
+    sshLimits,
     log,
   });
   const { ssh, http } = await server.start();
