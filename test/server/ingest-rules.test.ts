@@ -214,29 +214,14 @@ test("host keys: every one made can be read back; a stored one that cannot is na
 
 test("MaxStartups 10:30:100: none dropped below 10 pending, 30% at 10, rising linearly, all at 100", () => {
   const m = { start: 10, rate: 30, full: 100 };
-  assert.equal(
-    dropStartup(9, m, () => 0),
-    false,
-  );
-  assert.equal(
-    dropStartup(10, m, () => 0.29),
-    true,
-  );
-  assert.equal(
-    dropStartup(10, m, () => 0.31),
-    false,
-  );
+  const drops = (pending: number, r: number) => dropStartup(pending, m, () => r);
+  assert.deepEqual([drops(9, 0), drops(10, 0.29), drops(10, 0.31)], [false, true, false]);
   // Halfway from 10 to 100: 30% + 70% / 2 = 65%.
+  assert.deepEqual([drops(55, 0.64), drops(55, 0.66), drops(100, 0.999)], [true, false, true]);
+  // kdx's default: early drops from 50 pending, not sshd's 10 (see SSH_LIMITS).
+  assert.deepEqual(SSH_LIMITS.maxStartups, { start: 50, rate: 30, full: 100 });
   assert.equal(
-    dropStartup(55, m, () => 0.64),
-    true,
-  );
-  assert.equal(
-    dropStartup(55, m, () => 0.66),
+    dropStartup(49, SSH_LIMITS.maxStartups, () => 0),
     false,
-  );
-  assert.equal(
-    dropStartup(100, m, () => 0.999),
-    true,
   );
 });
