@@ -27,6 +27,8 @@ export interface ServeOptions {
   dataDir: string;
   authorizedKeys: string;
   tokens?: string;
+  /** NAME:TOKEN lines of read tokens: other hosts' access to the dashboard, the API and downloads. */
+  readTokens?: string;
   /** postgresql://… for a PostgreSQL index; SQLite in DATA/.kdx by default. */
   database?: string;
   listen: string;
@@ -147,12 +149,16 @@ export class CollectionServer {
     if (adopted) o.log(`${adopted} dump directory(ies) already in ${o.dataDir} taken into the index`);
     let keys: AuthorizedKey[] = loadAuthorizedKeys(o.authorizedKeys);
     let tokens: Token[] = o.tokens ? loadTokens(o.tokens) : [];
+    let readTokens: Token[] | undefined = o.readTokens ? loadTokens(o.readTokens) : undefined;
     // Re-read the key and token files on SIGHUP, as sshd does.
     process.on("SIGHUP", () => {
       try {
         keys = loadAuthorizedKeys(o.authorizedKeys);
         if (o.tokens) tokens = loadTokens(o.tokens);
-        o.log(`reloaded ${keys.length} key(s), ${tokens.length} token(s)`);
+        if (o.readTokens) readTokens = loadTokens(o.readTokens);
+        o.log(
+          `reloaded ${keys.length} key(s), ${tokens.length} token(s), ${readTokens?.length ?? 0} read token(s)`,
+        );
       } catch (e) {
         o.log(`reload failed, keeping the old keys: ${(e as Error).message}`);
       }
@@ -164,7 +170,13 @@ export class CollectionServer {
       log: o.log,
       limits: o.sshLimits,
     });
-    this.http = new HttpFront(this.store, this.index, () => tokens, o.log);
+    this.http = new HttpFront(
+      this.store,
+      this.index,
+      () => tokens,
+      o.log,
+      () => readTokens,
+    );
     let ssh: AddressInfo;
     let http: AddressInfo;
     try {

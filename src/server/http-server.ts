@@ -7,6 +7,10 @@
  *   GET  /api/crashes              every dump, newest first          GET /api/crashes/ID   one, with its analysis
  *   GET  /api/signatures           crashes grouped by signature      GET /api/breakdown    by release and host
  *   GET  /files/DIR/NAME           a stored file
+ *   GET  /login?token=T            a read token into a cookie, for a browser (then to /)
+ *
+ * Reads (the dashboard, the API, downloads) are open to this host; another host needs a read token
+ * (--read-tokens), as "Authorization: Bearer T" or the cookie /login sets, and without read tokens gets none.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createReadStream, existsSync, lstatSync, readFileSync } from "node:fs";
@@ -47,6 +51,18 @@ export function loadTokens(path: string): Token[] {
 
 const sha = (s: string) => createHash("sha256").update(s).digest();
 
+function matchToken(tokens: Token[], token: string): Token | undefined {
+  const d = sha(token);
+  return tokens.find((t) => timingSafeEqual(t.digest, d));
+}
+
+/** 127.0.0.0/8, ::1, and IPv4-mapped loopback: this host. */
+export function isLoopback(addr: string | undefined): boolean {
+  if (!addr) return false;
+  const v4 = addr.startsWith("::ffff:") ? addr.slice(7) : addr;
+  return v4.startsWith("127.") || addr === "::1";
+}
+
 /** The dashboard's files: src/web in the repository, whether running from the sources or the bundle. */
 function webRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
@@ -72,6 +88,8 @@ export class HttpFront {
     private readonly index: CrashIndex,
     private readonly tokens: () => Token[],
     private readonly log: (m: string) => void,
+    /** Who may read from another host; undefined: nobody. */
+    private readonly readTokens: () => Token[] | undefined = () => undefined,
   ) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => {
@@ -109,8 +127,7 @@ export class HttpFront {
   private client(req: IncomingMessage): ClientId | undefined {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
     if (!m) return undefined;
-    const d = sha(m[1]);
-    const t = this.tokens().find((t) => timingSafeEqual(t.digest, d));
+    const t = matchToken(this.tokens(), m[1]);
     return t && { id: `token:${t.name}`, name: t.name, peer: req.socket.remoteAddress ?? "?" };
   }
 
@@ -130,6 +147,17 @@ export class HttpFront {
     }
     if (req.method !== "GET" && req.method !== "HEAD")
       return this.json(res, 405, { error: "method not allowed" });
+    if (path === "/login") return this.login(req, res, url.searchParams.get("token") ?? "");
+    const denied = this.readDenied(req);
+    if (denied) {
+      res.setHeader("www-authenticate", "Bearer");
+      return this.json(res, denied, {
+        error:
+          denied === 403
+            ? "the dashboard and downloads are open to this host only: start kdx serve with --read-tokens FILE to give other hosts access"
+            : "reading from another host needs a read token: Authorization: Bearer TOKEN, or /login?token=TOKEN in a browser",
+      });
+    }
     if (path === "/api/crashes") return this.json(res, 200, { crashes: this.index.list() });
     const one = /^\/api\/crashes\/(\d+)$/.exec(path);
     if (one) {
@@ -159,6 +187,31 @@ export class HttpFront {
       "cache-control": "no-cache",
     });
     res.end(body);
+  }
+
+  /** 0 when `req` may read: it comes from this host, or carries a read token; else the HTTP status. */
+  private readDenied(req: IncomingMessage): number {
+    if (isLoopback(req.socket.remoteAddress)) return 0;
+    const tokens = this.readTokens();
+    if (!tokens) return 403;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    const cookie = /(?:^|;\s*)kdx_read=([^;\s]+)/.exec(req.headers.cookie ?? "")?.[1];
+    for (const t of [bearer, cookie]) if (t && matchToken(tokens, t)) return 0;
+    this.log(`http ${req.socket.remoteAddress}: ${req.url?.slice(0, 200)}: no valid read token`);
+    return 401;
+  }
+
+  private login(req: IncomingMessage, res: ServerResponse, token: string): void {
+    const tokens = this.readTokens();
+    if (!tokens || !matchToken(tokens, token)) {
+      this.log(`http ${req.socket.remoteAddress}: /login: no valid read token`);
+      return this.json(res, 401, { error: "not a read token of this server" });
+    }
+    res.writeHead(303, {
+      location: "/",
+      "set-cookie": `kdx_read=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+    });
+    res.end();
   }
 
   private download(res: ServerResponse, dir: string, name: string): void {

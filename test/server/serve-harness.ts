@@ -64,8 +64,9 @@ export async function startServe(opts: {
     const t = setTimeout(() => reject(new Error(`kdx serve did not start:\n${out}\n${err}`)), 30_000);
     proc.stdout!.on("data", (d) => {
       out += d;
-      const s = /ssh on 127\.0\.0\.1:(\d+)/.exec(out);
-      const h = /dashboard on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      // 127.0.0.1 or whatever --listen gave (0.0.0.0 is reached at 127.0.0.1 too).
+      const s = /ssh on [\d.]+:(\d+)/.exec(out);
+      const h = /dashboard on http:\/\/[\d.]+:(\d+)\//.exec(out);
       if (s && h) {
         clearTimeout(t);
         resolve({ ssh: Number(s[1]), http: Number(h[1]) });

@@ -19,6 +19,10 @@ options:
   --authorized-keys FILE  the clients' public keys, OpenSSH's format; from="…"
                           names the addresses a key may connect from. SIGHUP re-reads it
   --tokens FILE           NAME:TOKEN lines: bearer tokens for HTTP uploads
+  --read-tokens FILE      NAME:TOKEN lines: what other hosts need to see the
+                          dashboard, the API and downloads (Bearer, or
+                          /login?token=T in a browser); without it only this
+                          host can. SIGHUP re-reads both
   --database URL          postgresql://USER@HOST/DB for the index (default: SQLite
                           in DIR/.kdx/index.sqlite)
   --listen ADDR           address to listen on (default 127.0.0.1)
@@ -56,6 +60,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
       data: { type: "string" },
       "authorized-keys": { type: "string" },
       tokens: { type: "string" },
+      "read-tokens": { type: "string" },
       database: { type: "string" },
       listen: { type: "string", default: "127.0.0.1" },
       "ssh-port": { type: "string", default: "2222" },
@@ -97,6 +102,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     dataDir: values.data,
     authorizedKeys: values["authorized-keys"],
     tokens: values.tokens,
+    readTokens: values["read-tokens"],
     database: values.database,
     listen: values.listen,
     sshPort: port(values["ssh-port"], "--ssh-port"),
@@ -114,7 +120,10 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   out.write(
     `kdx serve: ssh on ${host(ssh)}:${ssh.port} (host key ${server.hostKeyFingerprint})\n` +
       `kdx serve: dashboard on http://${host(http)}:${http.port}/\n` +
-      `kdx serve: dumps in ${values.data}, saved-path ${values.path}\n`,
+      `kdx serve: dumps in ${values.data}, saved-path ${values.path}\n` +
+      (values["read-tokens"] || /^(127\.|::1$|localhost$)/.test(values.listen)
+        ? ""
+        : "kdx serve: the dashboard and downloads answer this host only (--read-tokens FILE opens them to others)\n"),
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
