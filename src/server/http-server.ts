@@ -205,7 +205,8 @@ export class HttpFront {
     const tokens = this.readTokens();
     if (!tokens || !matchToken(tokens, token)) {
       this.log(`http ${req.socket.remoteAddress}: /login: no valid read token`);
-      return this.json(res, 401, { error: "not a read token of this server" });
+      this.json(res, 401, { error: "not a read token of this server" });
+      return;
     }
     res.writeHead(303, {
       location: "/",
