@@ -2,6 +2,8 @@
  * Dumps waiting to be unpacked and analysed, run one at a time per worker thread so uploads never wait
  * on an analysis. A worker that dies or overruns its time is replaced and the dump marked failed.
  */
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../platform/node/start-worker.ts";
 import type { CrashIndex } from "./crash-index.ts";
@@ -110,7 +112,12 @@ export class AnalysisQueue {
     }
     if (r.unpacked) {
       this.index.removeFile(job.id, r.unpacked.from);
-      this.index.setFile(job.id, "vmcore", "complete", r.unpacked.bytes);
+      // The file's size on disk: a restored stream's record count can differ (holes, a rewritten header).
+      let size = r.unpacked.bytes;
+      try {
+        size = statSync(join(this.store.dirPath(row.dir), "vmcore")).size;
+      } catch {}
+      this.index.setFile(job.id, "vmcore", "complete", size);
       this.index.setState(job.id, "analysing", { upload: "vmcore" });
       this.log(`${row.dir}: ${r.unpacked.from} → vmcore (${r.unpacked.how}, ${r.unpacked.bytes} bytes)`);
     }

@@ -16,6 +16,7 @@ import { HttpFront, loadTokens, type Token } from "./http-server.ts";
 import { sniffFile } from "./sniff.ts";
 import { openIndexDatabase } from "./sql-database.ts";
 import { loadOrCreateHostKey, type SshLimits, SshTarget } from "./ssh-server.ts";
+import { verifyFile } from "./verify-file.ts";
 
 /** An HTTP upload's role: a dump (or a compressed one) is the vmcore, a text file the kernel log. */
 function roleByContent(path: string): FileRole {
@@ -108,9 +109,53 @@ export class CollectionServer {
   }
 
   /**
+   * How a file found on disk enters the index: cut off by its name ("-incomplete"), or whole only if its
+   * bytes say so (a dump opens with a complete header and every page).
+   */
+  private stateOnDisk(path: string, name: string): "complete" | "incomplete" {
+    if (name.includes("incomplete")) return "incomplete";
+    const v = verifyFile(path);
+    if (!v.whole) this.o.log(`${path}: not a whole dump (${v.why}): kept as incomplete`);
+    return v.whole ? "complete" : "incomplete";
+  }
+
+  /**
+   * After a restart the disk is the truth for bytes: every indexed file is checked against it (its size;
+   * a file gone is dropped from the index; a whole one whose size changed is judged again by its bytes),
+   * and files on disk the index lacks are taken in as adoption takes them.
+   */
+  private reconcile(): number {
+    let changed = 0;
+    for (const { id, dir } of this.index.allDumps()) {
+      const path = this.store.dirPath(dir);
+      const onDisk = new Map<string, number>();
+      if (existsSync(path))
+        for (const f of readdirSync(path, { withFileTypes: true }))
+          if (f.isFile() && validName(f.name)) onDisk.set(f.name, statSync(join(path, f.name)).size);
+      for (const f of this.index.files(id)) {
+        const size = onDisk.get(f.name);
+        onDisk.delete(f.name);
+        if (size === undefined) {
+          this.index.removeFile(id, f.name);
+          changed++;
+        } else if (size !== f.bytes) {
+          const state = f.state === "complete" ? this.stateOnDisk(join(path, f.name), f.name) : f.state;
+          this.index.setFile(id, f.name, state, size);
+          changed++;
+        }
+      }
+      for (const [name, size] of onDisk) {
+        this.index.setFile(id, name, this.stateOnDisk(join(path, name), name), size);
+        changed++;
+      }
+    }
+    return changed;
+  }
+
+  /**
    * Dump directories already in the data directory but not in the index (kdx pointed at an existing
-   * /var/crash, or a directory copied in): indexed as found on disk, their files taken as they are, and
-   * analysed. Files named as still being written stay incomplete.
+   * /var/crash, a directory copied in, an index lost): indexed as found on disk, each file whole only if its
+   * bytes say so, and analysed.
    */
   private adoptExisting(): number {
     let n = 0;
@@ -123,14 +168,10 @@ export class CollectionServer {
       let dmesg = false;
       for (const f of readdirSync(dir, { withFileTypes: true })) {
         if (!f.isFile() || !validName(f.name)) continue;
-        const whole = !f.name.includes("incomplete");
-        this.index.setFile(
-          row.id,
-          f.name,
-          whole ? "complete" : "incomplete",
-          statSync(join(dir, f.name)).size,
-        );
-        const role = whole ? roleOf(f.name) : "other";
+        const path = join(dir, f.name);
+        const state = this.stateOnDisk(path, f.name);
+        this.index.setFile(row.id, f.name, state, statSync(path).size);
+        const role = state === "complete" ? roleOf(f.name) : "other";
         if (role === "vmcore" && (!vmcore || f.name === "vmcore")) vmcore = f.name;
         if (role === "dmesg") dmesg = true;
       }
@@ -145,6 +186,8 @@ export class CollectionServer {
     const o = this.o;
     const { cutOff, requeued } = this.index.recover();
     if (cutOff) o.log(`${cutOff} upload(s) were cut off by the last shutdown: marked incomplete`);
+    const reconciled = this.reconcile();
+    if (reconciled) o.log(`${reconciled} file(s) in the index set right by what is on disk`);
     const adopted = this.adoptExisting();
     if (adopted) o.log(`${adopted} dump directory(ies) already in ${o.dataDir} taken into the index`);
     let keys: AuthorizedKey[] = loadAuthorizedKeys(o.authorizedKeys);

@@ -137,6 +137,11 @@ export class CrashIndex {
     });
   }
 
+  /** Every dump directory the index knows, with or without files. */
+  allDumps(): { id: number; dir: string }[] {
+    return this.db.all("SELECT id, dir FROM dumps ORDER BY id") as { id: number; dir: string }[];
+  }
+
   dump(dir: string): DumpRow | undefined {
     return this.db.get("SELECT * FROM dumps WHERE dir = ?", dir) as DumpRow | undefined;
   }

@@ -9,6 +9,7 @@
 import {
   closeSync,
   constants,
+  fstatSync,
   fsyncSync,
   lstatSync,
   mkdirSync,
@@ -258,13 +259,13 @@ export class DumpStore {
   }
 
   /** An upload ended: record the file as whole (`clean`) or cut off, and hand whole final files on. */
-  finished(up: Upload, clean: boolean): void {
+  finished(up: Upload, clean: boolean, bytes = up.bytes): void {
     const key = `${up.dump.dir}/${up.name}`;
     this.active.delete(key);
     this.inflight.set(up.client.id, Math.max(0, (this.inflight.get(up.client.id) ?? 0) - up.bytes));
     // A name with "incomplete" in it is whole only when the client renames it.
     const state = clean ? (up.name.includes("incomplete") ? "ended" : "complete") : "incomplete";
-    this.index.setFile(up.dump.id, up.name, state, up.bytes);
+    this.index.setFile(up.dump.id, up.name, state, bytes);
     if (state === "complete") this.onFinal(this.index.dumpById(up.dump.id)!, up.name, up.named);
   }
 
@@ -361,9 +362,14 @@ export class Upload {
     try {
       if (ok) fsyncSync(this.fd);
     } catch {}
+    // What reached the file, not what was counted on its way there (a cut-off write may never land).
+    let onDisk = this.bytes;
+    try {
+      onDisk = fstatSync(this.fd).size;
+    } catch {}
     try {
       closeSync(this.fd);
     } catch {}
-    this.store.finished(this, ok);
+    this.store.finished(this, ok, onDisk);
   }
 }

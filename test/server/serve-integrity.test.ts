@@ -3,12 +3,33 @@
  * a `dd` upload leaves a file the server records as incomplete, never analysed, and never promoted by `mv`.
  */
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { unxz } from "../dump-fixtures.ts";
 import { fixture, tempDir } from "../helpers.ts";
-import { api, type CrashRow, clientScript, makeKey, publicKey, startServe } from "./serve-harness.ts";
+import {
+  api,
+  type CrashRow,
+  clientScript,
+  makeKey,
+  publicKey,
+  type Served,
+  settled,
+  startServe,
+} from "./serve-harness.ts";
 
 const ELF = unxz(fixture("vmcore/6.1-null/vmcore.elf.xz"));
 const CUT = 40_000_000;
@@ -92,4 +113,161 @@ describe("kdx serve: an ssh client killed mid-upload", () => {
       }
     });
   }
+});
+
+const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+/** Every file of every dump: the index's size and state against the disk's. */
+async function assertIndexMatchesDisk(s: Served): Promise<CrashRow[]> {
+  const { crashes } = await api<{ crashes: CrashRow[] }>(s, "/api/crashes");
+  const rows: CrashRow[] = [];
+  for (const c of crashes) {
+    const row = await api<CrashRow>(s, `/api/crashes/${c.id}`);
+    const dir = join(s.dataDir, row.dir);
+    const onDisk = readdirSync(dir).sort();
+    assert.deepEqual(
+      row.files!.map((f) => f.name),
+      onDisk,
+      `${row.dir}: the index's files are the disk's`,
+    );
+    for (const f of row.files!)
+      assert.equal(f.bytes, statSync(join(dir, f.name)).size, `${row.dir}/${f.name}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
+describe("kdx serve: the server killed with SIGKILL mid-upload, by every way in", () => {
+  const keysDir = tempDir("kdx-keys-");
+  const key = makeKey(keysDir, "web-11");
+  writeFileSync(join(keysDir, "authorized_keys"), `${publicKey(key)}\n`);
+  const token = "upload-token-for-the-fault-test";
+  writeFileSync(join(keysDir, "tokens"), `ci:${token}\n`);
+  const ways: [string, string][] = [
+    [
+      // The sender stalls after CUT bytes, long enough to be cut off by the server's death.
+      "ssh dd",
+      `( head -c ${CUT} "$ELF"; exec sleep 5 ) | ssh -i "$KEY" "$TARGET" "dd bs=512 of='$D/vmcore'"`,
+    ],
+    ["scp -O", `scp -O -l 40000 -i "$KEY" "$ELF" "$TARGET:$D/vmcore"`],
+    ["sftp", `scp -s -l 40000 -i "$KEY" "$ELF" "$TARGET:$D/vmcore"`],
+  ];
+
+  for (const [way, send] of ways) {
+    test(`${way}: after a restart the index agrees with the disk; the cut-off file is incomplete, the whole dump still ready`, async () => {
+      const s = await startServe({ authorizedKeys: join(keysDir, "authorized_keys") });
+      const whole = "10.7.0.1-2026-12-07-03:00:00";
+      const cut = "10.7.0.2-2026-12-07-03:00:00";
+      const first = await clientScript(
+        s,
+        key,
+        `ssh -i "$KEY" "$TARGET" mkdir -p "$D" && scp -q -i "$KEY" "$ELF" "$TARGET:$D/vmcore"`,
+        { D: `/var/crash/${whole}`, ELF },
+      );
+      assert.equal(first.status, 0, first.stderr);
+      assert.equal((await settled(s, whole)).state, "ready");
+      const client = clientScript(s, key, `ssh -i "$KEY" "$TARGET" mkdir -p "$D" || exit 11\n${send}`, {
+        D: `/var/crash/${cut}`,
+        ELF,
+      });
+      const partial = join(s.dataDir, cut, "vmcore");
+      for (let i = 0; i < 600 && !(existsSync(partial) && statSync(partial).size >= 8 << 20); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.ok(statSync(partial).size >= 8 << 20);
+      await s.kill9();
+      await client;
+
+      const s2 = await startServe({ authorizedKeys: join(keysDir, "authorized_keys"), dataDir: s.dataDir });
+      try {
+        const rows = await assertIndexMatchesDisk(s2);
+        const byDir = new Map(rows.map((r) => [r.dir, r]));
+        assert.equal(byDir.get(cut)!.state, "incomplete");
+        assert.equal(byDir.get(cut)!.signature, null);
+        assert.deepEqual(
+          byDir.get(cut)!.files!.map((f) => f.state),
+          ["incomplete"],
+        );
+        assert.equal(byDir.get(whole)!.state, "ready");
+        assert.equal(sha(join(s.dataDir, whole, "vmcore")), sha(ELF));
+      } finally {
+        await s2.stop();
+      }
+    });
+  }
+
+  test("HTTP: a body cut off by the server's death; the index after a restart counts what is on disk", async () => {
+    const s = await startServe({
+      authorizedKeys: join(keysDir, "authorized_keys"),
+      args: ["--tokens", join(keysDir, "tokens")],
+    });
+    const curl = spawn(
+      "curl",
+      [
+        "-s",
+        "--limit-rate",
+        "5M",
+        "-T",
+        ELF,
+        "-H",
+        `Authorization: Bearer ${token}`,
+        `${s.base}/api/upload/vmcore`,
+      ],
+      { stdio: "ignore" },
+    );
+    const exited = new Promise((r) => curl.once("exit", r));
+    let partial: string | undefined;
+    for (let i = 0; i < 600 && !partial; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      for (const d of readdirSync(s.dataDir).filter((x) => !x.startsWith("."))) {
+        const f = join(s.dataDir, d, "vmcore");
+        if (existsSync(f) && statSync(f).size >= 4 << 20) partial = f;
+      }
+    }
+    assert.ok(partial, "the upload began");
+    await s.kill9();
+    await exited;
+    const s2 = await startServe({ authorizedKeys: join(keysDir, "authorized_keys"), dataDir: s.dataDir });
+    try {
+      const [row] = await assertIndexMatchesDisk(s2);
+      assert.equal(row.state, "incomplete");
+      assert.deepEqual(
+        row.files!.map((f) => f.state),
+        ["incomplete"],
+      );
+    } finally {
+      await s2.stop();
+    }
+  });
+
+  test("the index lost: a dump found on disk is whole only if its bytes say so, never by its name", async () => {
+    const s = await startServe({ authorizedKeys: join(keysDir, "authorized_keys") });
+    await s.stop();
+    // Two directories copied in: a whole ELF, and one cut short under the final name "vmcore".
+    const whole = join(s.dataDir, "10.8.0.1-2026-12-07-04:00:00");
+    const cut = join(s.dataDir, "10.8.0.2-2026-12-07-04:00:00");
+    for (const d of [whole, cut]) {
+      mkdirSync(d);
+      copyFileSync(ELF, join(d, "vmcore"));
+    }
+    truncateSync(join(cut, "vmcore"), CUT);
+    rmSync(join(s.dataDir, ".kdx", "index.sqlite"));
+    const s2 = await startServe({ authorizedKeys: join(keysDir, "authorized_keys"), dataDir: s.dataDir });
+    try {
+      const w = await settled(s2, "10.8.0.1-2026-12-07-04:00:00");
+      assert.equal(w.state, "ready");
+      const rows = await assertIndexMatchesDisk(s2);
+      const c = rows.find((r) => r.dir === "10.8.0.2-2026-12-07-04:00:00")!;
+      assert.equal(c.state, "incomplete");
+      assert.deepEqual(
+        c.files!.map((f) => f.state),
+        ["incomplete"],
+      );
+      assert.match(
+        s2.log(),
+        /10\.8\.0\.2-2026-12-07-04:00:00\/vmcore: not a whole dump \(.*truncated.*\): kept as incomplete/,
+      );
+    } finally {
+      await s2.stop();
+    }
+  });
 });
