@@ -224,6 +224,8 @@ function walkOrc(
           frameAddress = slot;
           ip = measured;
           sp = slot + 8n;
+          // The function may have pushed %rbp and used it: the caller's is not known any more.
+          bpKnown = false;
         } else {
           // A prologue that realigns or sizes the stack at run time keeps a frame pointer: follow %rbp when
           // it points into this stack above the stack pointer at a saved %rbp and a return address.
