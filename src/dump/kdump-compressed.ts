@@ -190,6 +190,15 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
     this.rank[chunks] = total;
 
     const descEnd = this.descOffset + total * DESC_SIZE;
+    // The page data starts where the descriptors end (the shared zero page, or the first page just after
+    // it): as makedumpfile and QEMU write it. Anything else means the second bitmap no longer counts the
+    // descriptors there are, and every page would be read from another's data.
+    if (descEnd <= src.size && !this.dataStartsAt(descEnd, total))
+      throw new FormatError(
+        file,
+        `the dumpable-page bitmap counts ${total} pages, whose descriptors end at ${descEnd}, but no page's data starts there: the bitmaps are damaged`,
+        this.bitmapOffset + this.bitmapHalf,
+      );
     this.headerIncomplete = (status & DH_INCOMPLETE) !== 0;
     let incomplete = this.headerIncomplete;
     if (this.headerIncomplete)
@@ -227,6 +236,21 @@ export class KdumpCompressed implements Dump, PhysicalMemory {
       incomplete,
       warnings,
     };
+  }
+
+  /**
+   * Whether the data begins at `at`: some early page (the first written, or the shared zero page written
+   * before it) starts exactly there. Descriptors of zeros (pages never written) prove nothing either way.
+   */
+  private dataStartsAt(at: number, total: number): boolean {
+    let seen = false;
+    for (let i = 0; i < Math.min(total, DESCS_PER_BLOCK); i++) {
+      const d = this.descAt(i);
+      if (!d || d.offset === 0) continue;
+      if (d.offset === at) return true;
+      seen = true;
+    }
+    return !seen;
   }
 
   /**
