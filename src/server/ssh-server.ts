@@ -199,8 +199,13 @@ export class SshTarget {
           this.exec(client!, info.command, ch).then(
             (code) => finish(ch, code),
             (e) => {
-              if ((e as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE")
+              if ((e as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
                 this.o.log(`ssh ${client!.name}: ${info.command}: ${(e as Error).message}`);
+                // The client's script shows its stderr: say why, in one line (a full disk, say).
+                try {
+                  ch.stderr.write(`kdx: the server could not complete this: ${(e as Error).message}\n`);
+                } catch {}
+              }
               finish(ch, 1);
             },
           );
