@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import ssh2 from "ssh2";
 import { unxz } from "../dump-fixtures.ts";
 import { fixture, tempDir } from "../helpers.ts";
 import { api, type CrashRow, clientScript, makeKey, publicKey, startServe } from "./serve-harness.ts";
@@ -96,6 +97,44 @@ describe("kdx serve: limits on connections not logged in", () => {
       assert.match(s.log(), /6 failed authentication attempts: disconnected \(MaxAuthTries\)/);
       assert.equal((s.log().match(/not authorized/g) ?? []).length, 6);
       assert.ok(!existsSync(join(s.dataDir, "x")));
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("a signature that does not verify (an authorized key, its signature forged) is refused and logged", async () => {
+    const s = await startServe({ authorizedKeys: join(keysDir, "authorized_keys") });
+    try {
+      // ssh2's own client, its signing replaced: OpenSSH's cannot be made to send a bad signature.
+      const real = ssh2.utils.parseKey(readFileSync(key));
+      if (real instanceof Error) throw real;
+      const forged = Object.assign(Object.create(Object.getPrototypeOf(real)), real);
+      forged.sign = (data: Buffer, algo?: string) => {
+        const sig = real.sign(data, algo) as Buffer;
+        sig[0] ^= 0xff;
+        return sig;
+      };
+      let tries = 0;
+      const outcome = await new Promise<string>((resolve) => {
+        const c = new ssh2.Client();
+        c.on("ready", () => {
+          c.end();
+          resolve("logged in");
+        });
+        c.on("error", (e) => resolve(e.message));
+        c.connect({
+          host: "127.0.0.1",
+          port: s.sshPort,
+          username: "kdump",
+          hostVerifier: () => true,
+          authHandler: (_methods, _partial, next) =>
+            tries++ < 1 ? next({ type: "publickey", username: "kdump", key: forged }) : next(false as never),
+        });
+      });
+      assert.match(outcome, /authentication methods failed/);
+      const line = /key SHA256:\S+ \(app-01\): the signature does not verify/;
+      for (let i = 0; i < 40 && !line.test(s.log()); i++) await sleep(50);
+      assert.match(s.log(), line);
     } finally {
       await s.stop();
     }
