@@ -137,6 +137,46 @@ async function assertIndexMatchesDisk(s: Served): Promise<CrashRow[]> {
   return rows;
 }
 
+describe("kdx serve: an scp or sftp client killed mid-upload", () => {
+  const keysDir = tempDir("kdx-keys-");
+  const key = makeKey(keysDir, "db-04");
+  writeFileSync(join(keysDir, "authorized_keys"), `${publicKey(key)}\n`);
+  for (const [way, send] of [
+    ["scp -O", `scp -O -l 40000 -i "$KEY" "$ELF" "$TARGET:$D/vmcore"`],
+    ["sftp", `scp -s -l 40000 -i "$KEY" "$ELF" "$TARGET:$D/vmcore"`],
+  ]) {
+    test(`${way}, the client killed with SIGKILL: the file is incomplete, its size the disk's, not analysed`, async () => {
+      const s = await startServe({ authorizedKeys: join(keysDir, "authorized_keys") });
+      try {
+        const dir = "10.5.0.2-2026-12-07-01:00:00";
+        const served = join(s.dataDir, dir, "vmcore");
+        const r = await clientScript(
+          s,
+          key,
+          `ssh -i "$KEY" "$TARGET" mkdir -p "$D" || exit 11
+           ${send} & P=$!
+           for i in $(seq 600); do [ "$(stat -c %s "$SERVED" 2>/dev/null || echo 0)" -ge 8388608 ] && break; sleep 0.02; done
+           kill -9 $P; wait $P; echo "client: $?"`,
+          { D: `/var/crash/${dir}`, ELF, SERVED: served },
+        );
+        assert.match(r.stdout, /^client: 137$/m, r.stderr);
+        const row = await uploadEnded(s, dir);
+        assert.deepEqual(
+          row.files!.map((f) => [f.name, f.state, f.bytes]),
+          [["vmcore", "incomplete", statSync(served).size]],
+        );
+        assert.ok(statSync(served).size < statSync(ELF).size);
+        await new Promise((res) => setTimeout(res, 500));
+        const after = await crashRow(s, dir);
+        assert.equal(after.state, "incomplete");
+        assert.equal(after.signature, null);
+      } finally {
+        await s.stop();
+      }
+    });
+  }
+});
+
 describe("kdx serve: the server killed with SIGKILL mid-upload, by every way in", () => {
   const keysDir = tempDir("kdx-keys-");
   const key = makeKey(keysDir, "web-11");
@@ -273,72 +313,73 @@ describe("kdx serve: the server killed with SIGKILL mid-upload, by every way in"
 });
 
 describe("kdx serve: the data disk fills up under an upload", () => {
-  test("a 40 MiB tmpfs as the data directory: the upload stops incomplete; after a restart the index agrees with the disk", async (t) => {
-    if (process.getuid?.() !== 0) {
-      t.diagnostic(
-        "not root: no tmpfs can be mounted; the quota and free-space-floor tests stop uploads instead",
-      );
-      return;
-    }
-    const mnt = tempDir("kdx-full-");
-    const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=40m", "tmpfs", mnt], { encoding: "utf8" });
-    if (m.status !== 0) {
-      t.diagnostic(
-        `mount refused (${m.stderr.trim()}): the quota and free-space-floor tests stop uploads instead`,
-      );
-      return;
-    }
-    try {
-      const keysDir = tempDir("kdx-keys-");
-      const key = makeKey(keysDir, "fs-01");
-      writeFileSync(join(keysDir, "authorized_keys"), `${publicKey(key)}\n`);
-      // No free-space floor: the disk itself runs out.
-      const s = await startServe({
-        authorizedKeys: join(keysDir, "authorized_keys"),
-        dataDir: join(mnt, "data"),
-        args: ["--min-free", "0"],
-      });
-      const dir = "10.9.0.1-2026-12-07-05:00:00";
-      const go = join(tempDir("kdx-go-"), "go");
-      // Half of it sent, then something else fills the disk, then the rest comes.
-      const client = clientScript(
-        s,
-        key,
-        `ssh -i "$KEY" "$TARGET" mkdir -p "$D" || exit 11
-         ( head -c 8388608 "$ELF"; while [ ! -e "$GO" ]; do sleep 0.1; done; tail -c +8388609 "$ELF" ) |
-           ssh -i "$KEY" "$TARGET" "dd bs=512 of='$D/vmcore'"`,
-        { D: `/var/crash/${dir}`, ELF, GO: go },
-      );
-      const partial = join(mnt, "data", dir, "vmcore");
-      for (let i = 0; i < 600 && !(existsSync(partial) && statSync(partial).size >= 8 << 20); i++)
-        await new Promise((res) => setTimeout(res, 20));
-      spawnSync("dd", ["if=/dev/zero", `of=${join(mnt, "filler")}`, "bs=1M"], { stdio: "ignore" });
-      writeFileSync(go, "");
-      const r = await client;
-      assert.notEqual(r.status, 0);
-      // The write that found the disk full, or the free-space check that saw it first.
-      assert.match(r.stderr, /disk is full|disk is at its free-space floor/, s.log());
-      // The index lives on the same disk: what it could not record, the restart sets right. Space is
-      // made first, as an administrator would.
-      rmSync(join(mnt, "filler"));
-      await s.kill9();
-      const s2 = await startServe({
-        authorizedKeys: join(keysDir, "authorized_keys"),
-        dataDir: join(mnt, "data"),
-        args: ["--min-free", "0"],
-      });
-      try {
-        const rows = await assertIndexMatchesDisk(s2);
-        assert.equal(rows[0].state, "incomplete");
-        assert.deepEqual(
-          rows[0].files!.map((f) => f.state),
-          ["incomplete"],
+  for (const at of [8 << 20, 24 << 20])
+    test(`a 40 MiB tmpfs as the data directory, filled ${at >> 20} MiB into an upload: the upload stops incomplete; after a restart the index agrees with the disk`, async (t) => {
+      if (process.getuid?.() !== 0) {
+        t.diagnostic(
+          "not root: no tmpfs can be mounted; the quota and free-space-floor tests stop uploads instead",
         );
-      } finally {
-        await s2.stop();
+        return;
       }
-    } finally {
-      spawnSync("umount", [mnt]);
-    }
-  });
+      const mnt = tempDir("kdx-full-");
+      const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=40m", "tmpfs", mnt], { encoding: "utf8" });
+      if (m.status !== 0) {
+        t.diagnostic(
+          `mount refused (${m.stderr.trim()}): the quota and free-space-floor tests stop uploads instead`,
+        );
+        return;
+      }
+      try {
+        const keysDir = tempDir("kdx-keys-");
+        const key = makeKey(keysDir, "fs-01");
+        writeFileSync(join(keysDir, "authorized_keys"), `${publicKey(key)}\n`);
+        // No free-space floor: the disk itself runs out.
+        const s = await startServe({
+          authorizedKeys: join(keysDir, "authorized_keys"),
+          dataDir: join(mnt, "data"),
+          args: ["--min-free", "0"],
+        });
+        const dir = "10.9.0.1-2026-12-07-05:00:00";
+        const go = join(tempDir("kdx-go-"), "go");
+        // Half of it sent, then something else fills the disk, then the rest comes.
+        const client = clientScript(
+          s,
+          key,
+          `ssh -i "$KEY" "$TARGET" mkdir -p "$D" || exit 11
+         ( head -c ${at} "$ELF"; while [ ! -e "$GO" ]; do sleep 0.1; done; tail -c +${at + 1} "$ELF" ) |
+           ssh -i "$KEY" "$TARGET" "dd bs=512 of='$D/vmcore'"`,
+          { D: `/var/crash/${dir}`, ELF, GO: go },
+        );
+        const partial = join(mnt, "data", dir, "vmcore");
+        for (let i = 0; i < 600 && !(existsSync(partial) && statSync(partial).size >= at); i++)
+          await new Promise((res) => setTimeout(res, 20));
+        spawnSync("dd", ["if=/dev/zero", `of=${join(mnt, "filler")}`, "bs=1M"], { stdio: "ignore" });
+        writeFileSync(go, "");
+        const r = await client;
+        assert.notEqual(r.status, 0);
+        // The write that found the disk full, or the free-space check that saw it first.
+        assert.match(r.stderr, /disk is full|disk is at its free-space floor/, s.log());
+        // The index lives on the same disk: what it could not record, the restart sets right. Space is
+        // made first, as an administrator would.
+        rmSync(join(mnt, "filler"));
+        await s.kill9();
+        const s2 = await startServe({
+          authorizedKeys: join(keysDir, "authorized_keys"),
+          dataDir: join(mnt, "data"),
+          args: ["--min-free", "0"],
+        });
+        try {
+          const rows = await assertIndexMatchesDisk(s2);
+          assert.equal(rows[0].state, "incomplete");
+          assert.deepEqual(
+            rows[0].files!.map((f) => f.state),
+            ["incomplete"],
+          );
+        } finally {
+          await s2.stop();
+        }
+      } finally {
+        spawnSync("umount", [mnt]);
+      }
+    });
 });
