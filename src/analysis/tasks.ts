@@ -31,6 +31,21 @@ export function* listForEach(
   }
 }
 
+/**
+ * task_struct's state member: `__state` since 5.14 (an unsigned int), `state` before (a long, read in its
+ * low 32 bits). Looked up once per kernel's BTF: readTask runs for every task.
+ */
+const stateMember = new WeakMap<object, string>();
+function taskStateMember(kernel: Kernel): string {
+  const btf = kernel.btf;
+  let m = stateMember.get(btf);
+  if (m === undefined) {
+    m = btf.has("task_struct", "__state") ? "__state" : "state";
+    stateMember.set(btf, m);
+  }
+  return m;
+}
+
 export function readTask(kernel: Kernel, task: bigint): TaskInfo {
   const btf = kernel.btf;
   const off = (m: string) => BigInt(btf.offsetof("task_struct", m));
@@ -44,8 +59,7 @@ export function readTask(kernel: Kernel, task: bigint): TaskInfo {
     ppid: parent && pid !== 0 ? kernel.readU32(parent + off("pid")) : 0,
     comm: kernel.readCString(task + off("comm"), 16),
     kernelThread: kernel.readU64(task + off("mm")) === 0n,
-    // task_struct.state was renamed __state in 5.14 (and went from long to unsigned int): the low 32 bits.
-    state: kernel.readU32(task + off(btf.has("task_struct", "__state") ? "__state" : "state")),
+    state: kernel.readU32(task + off(taskStateMember(kernel))),
     exitState: kernel.readU32(task + off("exit_state")),
   };
 }

@@ -101,13 +101,17 @@ export function inputBitmaps(dump: Dump): { present: PageBitmap; dumpable: PageB
     const from = Number((r.start + ps - 1n) / ps);
     const to = Number(r.end / ps);
     present.setRange(from, to);
-    const runs = mem.presentRuns?.(from, to);
-    if (runs) for (const [a, b] of runs) dumpable.setRange(a, b);
     // Pages the input lacks (a truncated file) stay in: the output marks them missing, never excluded.
-    for (let pfn = from; pfn < to; pfn++) {
-      if (runs && dumpable.test(pfn)) continue;
-      const state = mem.pageState(pfn);
-      if (state === "present" || state === "truncated") dumpable.set(pfn);
+    // Where the format knows its present runs, only the frames between them are asked about.
+    const runs = [...(mem.presentRuns?.(from, to) ?? [])].sort((a, b) => a[0] - b[0]);
+    let pfn = from;
+    for (const [a, b] of [...runs, [to, to] as [number, number]]) {
+      for (; pfn < a; pfn++) {
+        const state = mem.pageState(pfn);
+        if (state === "present" || state === "truncated") dumpable.set(pfn);
+      }
+      dumpable.setRange(a, b);
+      pfn = Math.max(pfn, b);
     }
   }
   return { present, dumpable };
@@ -144,12 +148,11 @@ function summarize(
   unreadablePages: number[],
   unclassified: number,
   warnings: string[],
-  elf = false,
-  rewrittenBytes = 0,
+  opts: { elf?: boolean; rewrittenBytes?: number } = {},
 ): CollectSummary {
   if (unreadablePages.length)
     warnings.push(
-      `${unreadablePages.length} pages are not in the input (first: pfn ${unreadablePages[0]}): ${elf ? "written as zeros, as ELF cannot mark them missing" : "marked missing in the output, whose header says it is incomplete"}`,
+      `${unreadablePages.length} pages are not in the input (first: pfn ${unreadablePages[0]}): ${opts.elf ? "written as zeros, as ELF cannot mark them missing" : "marked missing in the output, whose header says it is incomplete"}`,
     );
   return {
     totalPages: present.pages,
@@ -158,7 +161,7 @@ function summarize(
     remainingPages: written,
     unreadablePages,
     unclassified,
-    rewrittenBytes,
+    rewrittenBytes: opts.rewrittenBytes ?? 0,
     warnings,
   };
 }
@@ -362,16 +365,9 @@ export async function collect(
     throw e;
   }
 
-  return summarize(
-    present,
-    counts,
-    written,
-    unreadablePages,
-    unclassified,
-    warnings,
-    false,
-    writer.rewrittenBytes,
-  );
+  return summarize(present, counts, written, unreadablePages, unclassified, warnings, {
+    rewrittenBytes: writer.rewrittenBytes,
+  });
 }
 
 /**
@@ -441,5 +437,5 @@ export async function collectElf(
   data.flush();
   opts.onProgress?.(total, total);
   const unclassified = filter.unreadable.reduce((n, u) => n + u.pfnEnd - u.pfnStart, 0);
-  return summarize(present, counts, written, unreadablePages, unclassified, warnings, true);
+  return summarize(present, counts, written, unreadablePages, unclassified, warnings, { elf: true });
 }

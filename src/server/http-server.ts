@@ -51,14 +51,20 @@ export function loadTokens(path: string): Token[] {
 
 const sha = (s: string) => createHash("sha256").update(s).digest();
 
+/** The token of an "Authorization: Bearer TOKEN" header. */
+function bearerToken(req: IncomingMessage): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+}
+
 function matchToken(tokens: Token[], token: string): Token | undefined {
   const d = sha(token);
   return tokens.find((t) => timingSafeEqual(t.digest, d));
 }
 
-/** 127.0.0.0/8, ::1, and IPv4-mapped loopback: this host. */
+/** 127.0.0.0/8, ::1, IPv4-mapped loopback and "localhost": this host. */
 export function isLoopback(addr: string | undefined): boolean {
   if (!addr) return false;
+  if (addr === "localhost") return true;
   const v4 = addr.startsWith("::ffff:") ? addr.slice(7) : addr;
   return v4.startsWith("127.") || addr === "::1";
 }
@@ -125,9 +131,9 @@ export class HttpFront {
   }
 
   private client(req: IncomingMessage): ClientId | undefined {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-    if (!m) return undefined;
-    const t = matchToken(this.tokens(), m[1]);
+    const bearer = bearerToken(req);
+    if (!bearer) return undefined;
+    const t = matchToken(this.tokens(), bearer);
     return t && { id: `token:${t.name}`, name: t.name, peer: req.socket.remoteAddress ?? "?" };
   }
 
@@ -194,7 +200,7 @@ export class HttpFront {
     if (isLoopback(req.socket.remoteAddress)) return 0;
     const tokens = this.readTokens();
     if (!tokens) return 403;
-    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    const bearer = bearerToken(req);
     const cookie = /(?:^|;\s*)kdx_read=([^;\s]+)/.exec(req.headers.cookie ?? "")?.[1];
     for (const t of [bearer, cookie]) if (t && matchToken(tokens, t)) return 0;
     this.log(`http ${req.socket.remoteAddress}: ${req.url?.slice(0, 200)}: no valid read token`);

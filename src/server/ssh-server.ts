@@ -91,7 +91,10 @@ export interface SshServerOptions {
 
 export class SshTarget {
   readonly server: ssh2.Server;
+  private readonly tcp: Server;
   private readonly limits: SshLimits;
+  /** The connections not logged in yet, by peer address:port: how each one is let off the count. */
+  private readonly unauthenticated = new Map<string, { settle: () => void; socket: Socket }>();
 
   constructor(private readonly o: SshServerOptions) {
     this.limits = { ...SSH_LIMITS, ...o.limits };
@@ -103,10 +106,6 @@ export class SshTarget {
     // connection only once the client has sent its version line, and one that sends nothing is never seen.
     this.tcp = createServer((socket) => this.accept(socket));
   }
-
-  private readonly tcp: Server;
-  /** The connections not logged in yet, by peer address:port: how each one is let off the count. */
-  private readonly unauthenticated = new Map<string, { settle: () => void; socket: Socket }>();
 
   private accept(socket: Socket): void {
     const peer = socket.remoteAddress ?? "?";

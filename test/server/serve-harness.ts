@@ -4,7 +4,7 @@
  * an ssh_config naming the target so the commands run exactly as kdump's scripts spell them.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KDX, tempDir } from "../helpers.ts";
 
@@ -194,3 +194,14 @@ export const KDUMP_UTILS_DUMP_SSH = `
     ssh $_ssh_opts "$TARGET" "umask 0077 && dd bs=512 of='$D/vmcore-incomplete'" || exit 14
   ssh $_ssh_opts "$TARGET" "mv '$D/vmcore-incomplete' '$D/vmcore.flat'" || exit 15
 `;
+
+/** Wait (up to `ms`) until the file at `path` holds at least `bytes`: an upload under way has got so far. */
+export async function grownTo(path: string, bytes: number, ms = 12_000): Promise<void> {
+  for (const end = Date.now() + ms; !(existsSync(path) && statSync(path).size >= bytes); ) {
+    if (Date.now() > end)
+      throw new Error(
+        `${path} did not reach ${bytes} bytes in ${ms} ms (${existsSync(path) ? statSync(path).size : "no file"})`,
+      );
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

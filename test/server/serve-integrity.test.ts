@@ -24,6 +24,7 @@ import {
   api,
   type CrashRow,
   clientScript,
+  grownTo,
   makeKey,
   publicKey,
   type Served,
@@ -66,6 +67,14 @@ async function uploadEnded(s: Awaited<ReturnType<typeof startServe>>, dir: strin
   }
 }
 
+/** A little later, the dump is still incomplete and nothing was analysed as a dump: no title, no signature. */
+async function assertNotAnalysed(s: Served, dir: string): Promise<void> {
+  await new Promise((res) => setTimeout(res, 500));
+  const after = await crashRow(s, dir);
+  assert.equal(after.state, "incomplete");
+  assert.equal(after.signature, null);
+}
+
 describe("kdx serve: an ssh client killed mid-upload", () => {
   const keysDir = tempDir("kdx-keys-");
   const key = makeKey(keysDir, "db-03");
@@ -103,11 +112,7 @@ describe("kdx serve: an ssh client killed mid-upload", () => {
           assert.match(r.stderr, /incomplete/);
           assert.equal(existsSync(join(s.dataDir, dir, mvTo)), false);
         }
-        // Nothing was analysed as a dump: no title, no signature.
-        await new Promise((res) => setTimeout(res, 500));
-        const after = await crashRow(s, dir);
-        assert.equal(after.state, "incomplete");
-        assert.equal(after.signature, null);
+        await assertNotAnalysed(s, dir);
       } finally {
         await s.stop();
       }
@@ -166,10 +171,7 @@ describe("kdx serve: an scp or sftp client killed mid-upload", () => {
           [["vmcore", "incomplete", statSync(served).size]],
         );
         assert.ok(statSync(served).size < statSync(ELF).size);
-        await new Promise((res) => setTimeout(res, 500));
-        const after = await crashRow(s, dir);
-        assert.equal(after.state, "incomplete");
-        assert.equal(after.signature, null);
+        await assertNotAnalysed(s, dir);
       } finally {
         await s.stop();
       }
@@ -211,9 +213,7 @@ describe("kdx serve: the server killed with SIGKILL mid-upload, by every way in"
         ELF,
       });
       const partial = join(s.dataDir, cut, "vmcore");
-      for (let i = 0; i < 600 && !(existsSync(partial) && statSync(partial).size >= 8 << 20); i++)
-        await new Promise((r) => setTimeout(r, 20));
-      assert.ok(statSync(partial).size >= 8 << 20);
+      await grownTo(partial, 8 << 20);
       await s.kill9();
       await client;
 
@@ -351,8 +351,7 @@ describe("kdx serve: the data disk fills up under an upload", () => {
           { D: `/var/crash/${dir}`, ELF, GO: go },
         );
         const partial = join(mnt, "data", dir, "vmcore");
-        for (let i = 0; i < 600 && !(existsSync(partial) && statSync(partial).size >= at); i++)
-          await new Promise((res) => setTimeout(res, 20));
+        await grownTo(partial, at);
         spawnSync("dd", ["if=/dev/zero", `of=${join(mnt, "filler")}`, "bs=1M"], { stdio: "ignore" });
         writeFileSync(go, "");
         const r = await client;

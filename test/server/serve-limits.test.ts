@@ -13,7 +13,15 @@ import { describe, test } from "node:test";
 import ssh2 from "ssh2";
 import { unxz } from "../dump-fixtures.ts";
 import { fixture, tempDir } from "../helpers.ts";
-import { api, type CrashRow, clientScript, makeKey, publicKey, startServe } from "./serve-harness.ts";
+import {
+  api,
+  type CrashRow,
+  clientScript,
+  grownTo,
+  makeKey,
+  publicKey,
+  startServe,
+} from "./serve-harness.ts";
 
 const ELF = unxz(fixture("vmcore/6.1-null/vmcore.elf.xz"));
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
@@ -44,7 +52,7 @@ describe("kdx serve: limits on connections not logged in", () => {
            ssh -i "$KEY" "$TARGET" "dd bs=512 of='$D/vmcore'"`,
         { D: `/var/crash/${dir}`, ELF, GO: go },
       );
-      for (let i = 0; i < 600 && !(existsSync(served) && statSync(served).size >= half); i++) await sleep(50);
+      await grownTo(served, half);
       assert.equal(statSync(served).size, half);
 
       const sockets: Socket[] = [];

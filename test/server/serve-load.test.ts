@@ -14,6 +14,7 @@ import {
   api,
   type CrashRow,
   clientScript,
+  grownTo,
   KDUMP_UTILS_DUMP_SSH,
   makeKey,
   publicKey,
@@ -119,8 +120,7 @@ describe("kdx serve under load", () => {
       { D: `/var/crash/${cut}`, FLAT: flat },
     );
     const partial = join(s.dataDir, cut, "vmcore-incomplete");
-    for (let i = 0; i < 300 && !(existsSync(partial) && statSync(partial).size >= half); i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await grownTo(partial, half);
     assert.equal(statSync(partial).size, half);
     await s.kill9();
     const r = await client;

@@ -1,6 +1,7 @@
 /** `kdx serve`: the collection host kdump clients send their dumps to, with its dashboard. */
 import { parseArgs } from "node:util";
 import { CollectionServer } from "../../server/collection-server.ts";
+import { isLoopback } from "../../server/http-server.ts";
 import type { SshLimits } from "../../server/ssh-server.ts";
 import { UsageError } from "../../util/errors.ts";
 
@@ -121,7 +122,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     `kdx serve: ssh on ${host(ssh)}:${ssh.port} (host key ${server.hostKeyFingerprint})\n` +
       `kdx serve: dashboard on http://${host(http)}:${http.port}/\n` +
       `kdx serve: dumps in ${values.data}, saved-path ${values.path}\n` +
-      (values["read-tokens"] || /^(127\.|::1$|localhost$)/.test(values.listen)
+      (values["read-tokens"] || isLoopback(values.listen)
         ? ""
         : "kdx serve: the dashboard and downloads answer this host only (--read-tokens FILE opens them to others)\n"),
   );

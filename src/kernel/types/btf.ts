@@ -335,12 +335,16 @@ export class Btf {
     return undefined;
   }
 
+  private aggregate(name: string): BtfType | undefined {
+    return this.find(name, "struct") ?? this.find(name, "union");
+  }
+
   /**
    * Whether the struct (or union) has the member path: how kdx tells kernels apart (task_struct.__state
    * since 5.14, state before), never by the release string.
    */
   has(structName: string, path: string): boolean {
-    const s = this.find(structName, "struct") ?? this.find(structName, "union");
+    const s = this.aggregate(structName);
     if (!s) return false;
     try {
       this.member(s.id, path);
@@ -353,7 +357,7 @@ export class Btf {
 
   /** Byte offset of a (non-bitfield) member. */
   offsetof(structName: string, path: string): number {
-    const s = this.find(structName, "struct") ?? this.find(structName, "union");
+    const s = this.aggregate(structName);
     if (!s) throw new BtfError(`BTF has no struct ${structName}`);
     return this.member(s.id, path).bitOffset / 8;
   }
