@@ -2,7 +2,9 @@
  * The dead kernel's tasks, found as crash and drgn find them: init_task, every process on its `tasks`
  * list, every thread of each on its signal's thread list. Fields come through BTF offsets.
  */
+
 import type { Kernel } from "../kernel/kernel.ts";
+import { CorruptionError } from "../util/errors.ts";
 
 export interface TaskInfo {
   task: bigint;
@@ -25,7 +27,7 @@ export function* listForEach(
 ): Generator<bigint> {
   let node = kernel.readU64(head);
   for (let n = 0; node !== head; n++) {
-    if (n >= limit) throw new Error(`list at 0x${head.toString(16)} does not end after ${limit} entries`);
+    if (n >= limit) throw new CorruptionError("list", head, `does not end after ${limit} entries`);
     yield node - BigInt(memberOffset);
     node = kernel.readU64(node);
   }

@@ -15,12 +15,12 @@ export interface Session {
   context?: bigint;
   /** A vmlinux given for symbols: its DWARF line tables serve `bt -l`. */
   vmlinux?: VmlinuxFile;
+  /** The crash commands this session runs, by name (the shell's; `kdx CMD DUMP` runs one). */
+  commands: ReadonlyMap<string, SessionCommand>;
 }
 
 export interface SessionCommand {
   name: string;
-  /** One line for the shell's help list. */
-  summary: string;
   help: string;
   run(session: Session, argv: string[], out: NodeJS.WritableStream): void;
 }
@@ -47,7 +47,7 @@ export async function runOnDump(
     throw new UsageError(`kdx ${cmd.name} takes a DUMP as its last argument`);
   const { dump, kernel, vmlinux } = openKernel(path, cmd.name, { systemMap, btf });
   try {
-    cmd.run({ dump, kernel, path, vmlinux }, args, out);
+    cmd.run({ dump, kernel, path, vmlinux, commands: new Map([[cmd.name, cmd]]) }, args, out);
     return 0;
   } finally {
     dump.close();

@@ -7,10 +7,10 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { KdxError } from "../util/errors.ts";
+import { COMMANDS, loadDumpCommands } from "./commands/index.ts";
 import { contextBlock, panicTask } from "./commands/set.ts";
 import { openKernel } from "./io/dump-input.ts";
 import { type Session, TextSink } from "./session.ts";
-import { SESSION_COMMANDS } from "./session-commands.ts";
 
 const QUIT = new Set(["q", "quit", "exit"]);
 
@@ -44,44 +44,42 @@ export function splitRedirect(line: string): {
   return { command: line.trim() };
 }
 
-function helpText(topic?: string): string {
+function helpText(session: Session, topic?: string): string {
   if (topic) {
-    const c = SESSION_COMMANDS.get(topic);
+    const c = session.commands.get(topic);
     return c ? c.help : `no such command: ${topic}\n`;
   }
   const lines = ["commands:"];
-  for (const c of SESSION_COMMANDS.values()) lines.push(`  ${c.name.padEnd(8)} ${c.summary}`);
+  for (const c of COMMANDS) if (c.dump) lines.push(`  ${c.name.padEnd(8)} ${c.summary}`);
   lines.push(`  ${"help".padEnd(8)} this list, or "help CMD"`, `  ${"q".padEnd(8)} leave`);
   lines.push("", 'Output can go to a shell pipeline ("ps | grep sh") or a file ("log > log.txt").');
   return `${lines.join("\n")}\n`;
 }
 
-/** Run one command line in the session; errors become one line, the session goes on. */
+/**
+ * Run one command line in the session. A failure is one line on `err`, whatever it was (an error kdx did
+ * not foresee says so, with KDX_DEBUG=1 for its stack), and the session goes on. False when it failed.
+ */
 export function runLine(
   session: Session,
   line: string,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
-): void {
+): boolean {
   const { command, pipe, file, append } = splitRedirect(line);
   const [name, ...args] = words(command);
-  if (!name) return;
+  if (!name) return true;
   const sink = pipe || file ? new TextSink() : out;
   try {
-    if (name === "help") sink.write(helpText(args[0]));
+    if (name === "help") sink.write(helpText(session, args[0]));
     else {
-      const cmd = SESSION_COMMANDS.get(name);
+      const cmd = session.commands.get(name);
       if (!cmd) throw new KdxError("no such command (help lists them)");
       cmd.run(session, args, sink as NodeJS.WritableStream);
     }
   } catch (e) {
-    if (
-      e instanceof KdxError ||
-      (e instanceof Error && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))
-    )
-      err.write(`${name}: ${(e as Error).message}\n`);
-    else throw e;
-    return;
+    err.write(`${name}: ${failure(e)}\n`);
+    return false;
   }
   if (sink instanceof TextSink) {
     if (file) (append ? appendFileSync : writeFileSync)(file, sink.text);
@@ -92,6 +90,15 @@ export function runLine(
       if (r.stderr) err.write(r.stderr);
     }
   }
+  return true;
+}
+
+/** An error as one line: kdx's own as they are, anything else marked as kdx's fault. */
+function failure(e: unknown): string {
+  if (e instanceof KdxError) return e.message;
+  if (e instanceof Error && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS")) return e.message;
+  if (process.env.KDX_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  return `internal error: ${e instanceof Error ? e.message : String(e)} (a bug in kdx; KDX_DEBUG=1 shows where)`;
 }
 
 export interface ShellOptions {
@@ -105,13 +112,18 @@ export interface ShellOptions {
 
 export async function shell(path: string, opts: ShellOptions): Promise<number> {
   const { dump, kernel, vmlinux } = openKernel(path, "shell", { systemMap: opts.systemMap, btf: opts.btf });
-  const session: Session = { dump, kernel, path, vmlinux };
+  const session: Session = { dump, kernel, path, vmlinux, commands: await loadDumpCommands() };
   const out = process.stdout;
   const err = process.stderr;
+  // In -c and script mode a command that failed (or does not exist) makes the exit status 1.
+  let failed = false;
+  const run = (line: string) => {
+    if (!runLine(session, line, out, err)) failed = true;
+  };
   try {
     if (opts.commands !== undefined) {
-      for (const line of opts.commands.split(";")) runLine(session, line, out, err);
-      return 0;
+      for (const line of opts.commands.split(";")) run(line);
+      return failed ? 1 : 0;
     }
     const interactive = process.stdin.isTTY === true;
     if (!opts.silent) {
@@ -132,11 +144,11 @@ export async function shell(path: string, opts: ShellOptions): Promise<number> {
     if (interactive) rl.prompt();
     for await (const line of rl) {
       if (QUIT.has(line.trim())) break;
-      runLine(session, line, out, err);
+      run(line);
       if (interactive) rl.prompt();
     }
     rl.close();
-    return 0;
+    return failed && !interactive ? 1 : 0;
   } finally {
     dump.close();
   }
@@ -147,7 +159,7 @@ function complete(session: Session, line: string): [string[], string] {
   const parts = line.split(/\s+/);
   const word = parts[parts.length - 1];
   if (parts.length <= 1) {
-    const names = [...SESSION_COMMANDS.keys(), "help", "q"].filter((n) => n.startsWith(word));
+    const names = [...session.commands.keys(), "help", ...QUIT].filter((n) => n.startsWith(word));
     return [names, word];
   }
   if (word.length < 2) return [[], word];

@@ -4,7 +4,7 @@
  */
 import type { Dump } from "../dump/physical-memory.ts";
 import { cstring, latin1 } from "../util/bytes.ts";
-import { KdxError } from "../util/errors.ts";
+import { KdxError, MissingSymbolError } from "../util/errors.ts";
 import { kallsymsFromVmcoreinfo, readKallsyms } from "./symbols/kallsyms.ts";
 import { searchKallsyms } from "./symbols/kallsyms-search.ts";
 import { readModuleSymbols } from "./symbols/module-kallsyms.ts";
@@ -123,7 +123,7 @@ export class Kernel {
   /** Address of a kernel symbol, or an error naming it. */
   symbol(name: string): bigint {
     const s = this.symbols.lookup(name);
-    if (!s) throw new KdxError(`the kernel has no symbol ${name} (symbols from ${this.symbols.source})`);
+    if (!s) throw new MissingSymbolError(name, this.symbols.source);
     return s.address;
   }
 

@@ -73,7 +73,7 @@ export function analyseDumpDir(dir: string): Analysis {
         detail.source = "vmcore";
         logText = new TextDecoder().decode(formatMakedumpfile(log.records));
         detail.reports = scan(formatForReports(log.records));
-        const session = { dump, kernel, path: vmcore };
+        const session = { dump, kernel, path: vmcore, commands: new Map() };
         for (const [name, cmd] of [
           ["sys", sys],
           ["bt", bt],

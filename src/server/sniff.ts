@@ -1,18 +1,8 @@
 /** What an uploaded file is, by its first bytes: never by its name. */
 import { closeSync, openSync, readSync } from "node:fs";
-import { isElf } from "../dump/elf-core.ts";
-import { isFlattened } from "../dump/flattened.ts";
-import { isKdumpCompressed } from "../dump/kdump-compressed.ts";
+import { compressedWith, dumpFormat } from "../dump/sniff.ts";
 
 export type Sniffed = "dump" | "compressed" | "text" | "other";
-
-const COMPRESSED = [
-  [0x1f, 0x8b],
-  [0x42, 0x5a, 0x68],
-  [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00],
-  [0x04, 0x22, 0x4d, 0x18],
-  [0x28, 0xb5, 0x2f, 0xfd],
-];
 
 export function sniffFile(path: string): Sniffed {
   const head = Buffer.alloc(4096);
@@ -24,8 +14,8 @@ export function sniffFile(path: string): Sniffed {
     closeSync(fd);
   }
   const h = head.subarray(0, n);
-  if (n >= 64 && (isElf(h) || isKdumpCompressed(h) || isFlattened(h))) return "dump";
-  if (COMPRESSED.some((m) => m.every((b, i) => h[i] === b))) return "compressed";
+  if (n >= 64 && dumpFormat(h)) return "dump";
+  if (compressedWith(h)) return "compressed";
   // A log: ASCII text with line ends (a few bytes of UTF-8 allowed), no NULs, no control bytes.
   if (n > 0 && !h.includes(0)) {
     let printable = 0;

@@ -10,17 +10,18 @@ import { closeSync, createReadStream, openSync, readSync, renameSync, statSync, 
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { isFlattened } from "../dump/flattened.ts";
 import { FlattenedRestorer } from "../dump/flattened-stream.ts";
+import { compressedWith, dumpFormat } from "../dump/sniff.ts";
 import { AtomicOutputFile } from "../platform/node/output-file.ts";
 import { KdxError } from "../util/errors.ts";
 
-const WRAPPERS: { name: string; magic: number[]; tool?: string[] }[] = [
-  { name: "gzip", magic: [0x1f, 0x8b] },
-  { name: "bzip2", magic: [0x42, 0x5a, 0x68], tool: ["bzip2", "-dc"] },
-  { name: "xz", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], tool: ["xz", "-dc"] },
-  { name: "lz4", magic: [0x04, 0x22, 0x4d, 0x18], tool: ["lz4", "-dc"] },
-  { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd], tool: ["zstd", "-dc"] },
+/** How each compressor's wrapping is undone: gzip in-process, the others by their tools. */
+const WRAPPERS: { name: string; tool?: string[] }[] = [
+  { name: "gzip" },
+  { name: "bzip2", tool: ["bzip2", "-dc"] },
+  { name: "xz", tool: ["xz", "-dc"] },
+  { name: "lz4", tool: ["lz4", "-dc"] },
+  { name: "zstd", tool: ["zstd", "-dc"] },
 ];
 
 function head(path: string, n: number): Buffer {
@@ -74,8 +75,9 @@ export async function unpackUpload(dir: string, upload: string): Promise<Unpacke
   const src = join(dir, upload);
   const target = join(dir, "vmcore");
   const h = head(src, 64);
-  const wrap = WRAPPERS.find((w) => w.magic.every((b, i) => h[i] === b));
-  if (!wrap && !isFlattened(h)) {
+  const packed = compressedWith(h);
+  const wrap = WRAPPERS.find((w) => w.name === packed);
+  if (!wrap && dumpFormat(h) !== "flattened") {
     // Already what crash reads (ELF, kdump-compressed) or not a dump at all: the analysis will say which.
     renameSync(src, target);
     return { from: upload, how: "renamed", bytes: statSync(target).size };
@@ -103,7 +105,7 @@ export async function unpackUpload(dir: string, upload: string): Promise<Unpacke
         const first = Buffer.concat(pending);
         pending = [];
         sniffed = true;
-        if (isFlattened(first)) restorer = new FlattenedRestorer(out, upload);
+        if (dumpFormat(first) === "flattened") restorer = new FlattenedRestorer(out, upload);
         feed(first);
         continue;
       }
@@ -111,7 +113,7 @@ export async function unpackUpload(dir: string, upload: string): Promise<Unpacke
     }
     if (!sniffed) {
       const first = Buffer.concat(pending);
-      if (isFlattened(first)) restorer = new FlattenedRestorer(out, upload);
+      if (dumpFormat(first) === "flattened") restorer = new FlattenedRestorer(out, upload);
       feed(first);
     }
     restorer?.end();

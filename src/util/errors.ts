@@ -57,3 +57,29 @@ export class TranslationError extends KdxError {
     super(`virtual address 0x${address.toString(16)}: ${detail}`);
   }
 }
+
+/** A symbol the kernel does not have (or that the symbols given do not name). */
+export class MissingSymbolError extends KdxError {
+  override name = "MissingSymbolError";
+  constructor(
+    readonly symbol: string,
+    source: string,
+  ) {
+    super(`the kernel has no symbol ${symbol} (symbols from ${source})`);
+  }
+}
+
+/**
+ * Kernel data that does not hold together: a list that loops or never ends, a pointer that leads nowhere,
+ * a count that cannot be. Says what was being walked and where.
+ */
+export class CorruptionError extends KdxError {
+  override name = "CorruptionError";
+  constructor(
+    readonly what: string,
+    readonly address: bigint,
+    detail: string,
+  ) {
+    super(`${what} at 0x${address.toString(16)}: ${detail}`);
+  }
+}

@@ -91,3 +91,19 @@ test("set: the current context, which bt follows; set -p goes back to the panic 
     readFileSync(join(ROOT, "test/oracles/crash-8.0.6/6.1-kdump-vmcore.set.txt"), "utf8"),
   );
 });
+
+test("-c and scripts: a command that fails or does not exist is one line on stderr, the rest still run, and the exit status is 1", () => {
+  const mod = readFileSync(join(d.oracles, "crash-mod.txt"), "utf8");
+  for (const r of [
+    kdx(["-c", "frob; mod; bt 99999; mod", d.path]),
+    kdx(["-s", d.path], "frob\nmod\nbt 99999\nmod\n"),
+  ]) {
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, mod + mod);
+    assert.deepEqual(r.stderr.trimEnd().split("\n"), [
+      "frob: no such command (help lists them)",
+      "bt: 99999: no such task",
+    ]);
+  }
+  assert.equal(kdx(["-c", "mod; mod", d.path]).status, 0);
+});

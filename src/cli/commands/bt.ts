@@ -197,7 +197,6 @@ function btJson(kernel: Kernel, r: PsRow, items: BtItem[]): object {
 
 export const bt: SessionCommand = {
   name: "bt",
-  summary: "bt [-a] [-c CPU] [PID|TASK]: kernel stacks (ORC), as crash prints them",
   help: `usage: bt [-a | -c CPU | PID|TASK] [-f] [--json]      (kdx bt ... DUMP)
 
 A task's kernel stack, unwound with the kernel's own ORC tables from the dump:

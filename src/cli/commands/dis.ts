@@ -6,7 +6,6 @@ import type { SessionCommand } from "../session.ts";
 
 export const dis: SessionCommand = {
   name: "dis",
-  summary: "dis SYMBOL|ADDRESS [COUNT]: disassemble, branch targets named",
   help: `usage: dis SYMBOL|ADDRESS [COUNT]      (kdx dis ... DUMP)
 
 Disassembles the whole function a symbol names (or COUNT instructions from an

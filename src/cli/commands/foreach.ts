@@ -8,7 +8,6 @@ import { taskHeader } from "./task.ts";
 
 export const foreach: SessionCommand = {
   name: "foreach",
-  summary: "foreach bt: every task's backtrace",
   help: `usage: foreach bt      (kdx foreach bt DUMP)
 
 Every task's kernel stack, in crash's order (by PID, idle tasks by CPU),

@@ -58,7 +58,6 @@ export function renderKmemI(m: MemInfo): string {
 
 export const kmem: SessionCommand = {
   name: "kmem",
-  summary: "kmem -i: memory use, as crash prints it",
   help: HELP,
   run({ kernel }, argv, out) {
     // crash spells the option "-i=shared"; parseArgs would take "=shared" for more short options.

@@ -78,7 +78,6 @@ function callerWidth(kernel: Kernel): number {
 
 export const log: SessionCommand = {
   name: "log",
-  summary: "the kernel log, as crash's log prints it (-t -T -P -m -d)",
   help: HELP,
   run({ kernel }, argv, out) {
     const { values } = parseArgs({

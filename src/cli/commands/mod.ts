@@ -33,7 +33,6 @@ export function renderMod(mods: ModuleInfo[], symbolsFrom: string): string {
 
 export const mod: SessionCommand = {
   name: "mod",
-  summary: "the loaded modules, as crash's mod lists them",
   help: HELP,
   run({ kernel }, argv, out) {
     const { values } = parseArgs({ args: argv, options: { json: { type: "boolean" } } });

@@ -60,7 +60,6 @@ function print(hex: boolean) {
 
 export const p: SessionCommand = {
   name: "p",
-  summary: "p SYMBOL: a variable's value (per-CPU variables with their type)",
   help: `usage: p SYMBOL      (kdx p SYMBOL DUMP)
 
 A kernel variable's value. Per-CPU variables (typed in BTF) show their type and
@@ -72,7 +71,6 @@ are read as an unsigned long, and say so.
 
 export const px: SessionCommand = {
   name: "px",
-  summary: "px SYMBOL: p in hexadecimal",
   help: "usage: px SYMBOL      (kdx px SYMBOL DUMP)\n\nAs p, numbers in hexadecimal.\n",
   run: print(true),
 };

@@ -14,7 +14,6 @@ export function renderPs(rows: PsRow[]): string {
 
 export const ps: SessionCommand = {
   name: "ps",
-  summary: "the tasks, as crash's ps lists them",
   help: `usage: kdx ps [--json] [--system-map FILE] DUMP      (in the shell: ps [--json])
 
 Every task of the dead kernel, as crash's "ps" lists it: ">" marks the task

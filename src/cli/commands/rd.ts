@@ -12,7 +12,6 @@ function parseAddress(session: Session, arg: string): bigint {
 
 export const rd: SessionCommand = {
   name: "rd",
-  summary: "read memory: rd [-p] [-8|-16|-32|-64] [-s] ADDRESS|SYMBOL [COUNT]",
   help: `usage: rd [-p] [-8|-16|-32|-64] [-s] ADDRESS|SYMBOL [COUNT]      (kdx rd ... DUMP)
 
 COUNT units (default 1) at a kernel virtual address, or a physical one with -p,

@@ -54,7 +54,6 @@ export function contextBlock(session: Session, r: PsRow, banner: boolean): strin
 
 export const set: SessionCommand = {
   name: "set",
-  summary: "set [PID|TASK|-p]: show or change the current task (bt's default)",
   help: `usage: set [PID | TASK | -p]
 
 Without an argument, the current context: the task bt shows when given none —

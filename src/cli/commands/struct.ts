@@ -15,7 +15,6 @@ function address(session: Session, arg: string): bigint {
 function structCommand(kind: "struct" | "union"): SessionCommand {
   return {
     name: kind,
-    summary: `${kind} NAME[.member,...] [-o] [ADDRESS|SYMBOL]: layout, offsets, or an object's contents`,
     help: `usage: ${kind} NAME[.member[,member...]] [-o] [ADDRESS|SYMBOL]      (kdx ${kind} ... DUMP)
 
 Without an address: the ${kind}'s layout from the kernel's BTF, with -o each member's offset, and its SIZE.
@@ -106,7 +105,6 @@ export const union = structCommand("union");
 
 export const whatis: SessionCommand = {
   name: "whatis",
-  summary: "whatis TYPE|SYMBOL: a type's definition, or what a symbol is",
   help: `usage: whatis TYPE|SYMBOL      (kdx whatis ... DUMP)
 
 A struct, union, enum or typedef's definition from BTF; for a symbol, its address and kind.

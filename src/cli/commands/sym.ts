@@ -5,7 +5,6 @@ import type { SessionCommand } from "../session.ts";
 
 export const sym: SessionCommand = {
   name: "sym",
-  summary: "address → symbol, symbol → address",
   help: `usage: sym ADDRESS|NAME ...        (kdx sym ADDRESS|NAME ... DUMP)
 
 For an address, the symbol it falls in and the offset ("ffffffff8153a1c4 (t) sysrq_handle_crash+4");

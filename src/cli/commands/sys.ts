@@ -64,7 +64,6 @@ function kernelSource(kernel: Kernel): string {
 
 export const sys: SessionCommand = {
   name: "sys",
-  summary: "the machine at a glance, as crash's sys prints it",
   help: HELP,
   run({ dump, kernel, path }, argv, out) {
     const { values } = parseArgs({ args: argv, options: { json: { type: "boolean" } } });

@@ -21,7 +21,6 @@ export function taskHeader(r: PsRow): string {
 
 export const task: SessionCommand = {
   name: "task",
-  summary: "task PID|TASK [-R member,...]: a task's task_struct",
   help: `usage: task PID|TASK [-R member[,member...]]      (kdx task ... DUMP)
 
 The task's context line (PID, TASK, CPU, COMMAND) and its struct task_struct,

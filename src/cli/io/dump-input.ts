@@ -1,10 +1,8 @@
 /** Opening dump files for the commands: magic sniffing, the Node byte source and codecs, warnings. */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { isElf } from "../../dump/elf-core.ts";
-import { isFlattened } from "../../dump/flattened.ts";
-import { isKdumpCompressed } from "../../dump/kdump-compressed.ts";
 import { openDump } from "../../dump/open-dump.ts";
 import type { Dump } from "../../dump/physical-memory.ts";
+import { dumpFormat, isElfCore } from "../../dump/sniff.ts";
 import { elfSymbols } from "../../kernel/elf-sections.ts";
 import { Kernel } from "../../kernel/kernel.ts";
 import { parseNmText, SymbolTable } from "../../kernel/symbols/symbol-table.ts";
@@ -22,7 +20,8 @@ export function looksLikeDump(path: string): boolean {
     const head = Buffer.alloc(64);
     const n = readSync(fd, head, 0, 64, 0);
     const h = head.subarray(0, n);
-    return (isElf(h) && h[16] === 4) || isKdumpCompressed(h) || isFlattened(h);
+    const format = dumpFormat(h);
+    return format === "elf" ? isElfCore(h) : format !== undefined;
   } catch {
     return false;
   } finally {
@@ -56,12 +55,12 @@ export interface KernelOptions {
   btf?: string;
 }
 
-function isElfFile(path: string): boolean {
+export function isElfFile(path: string): boolean {
   const fd = openSync(path, "r");
   try {
     const b = Buffer.alloc(4);
     readSync(fd, b, 0, 4, 0);
-    return b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+    return dumpFormat(b) === "elf";
   } finally {
     closeSync(fd);
   }

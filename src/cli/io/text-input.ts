@@ -1,5 +1,6 @@
 /** Read a log file (or stdin) in chunks, refusing what is clearly not text. */
 import { closeSync, openSync, readSync } from "node:fs";
+import { compressedWith, dumpFormat } from "../../dump/sniff.ts";
 import { describeFsError } from "../../platform/node/file-source.ts";
 import { FormatError } from "../../util/errors.ts";
 import { Utf8ChunkDecoder } from "../../util/utf8-chunks.ts";
@@ -15,16 +16,17 @@ const CHUNKS_PER_TURN = 16;
 
 /** What the first bytes say a file is, when it is not a text log. */
 export function sniffBinary(head: Buffer): string | undefined {
-  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46)
-    return "an ELF file (a vmcore? give its file name: kdx oops VMCORE), not a text log";
-  if (head.subarray(0, 8).toString("latin1") === "KDUMP   ")
+  const format = dumpFormat(head);
+  if (format === "elf") return "an ELF file (a vmcore? give its file name: kdx oops VMCORE), not a text log";
+  // DISKDUMP (the older kdump-compressed signature) is left to the binary-data check, as before.
+  if (format === "kdump-compressed" && head.subarray(0, 5).toString("latin1") === "KDUMP")
     return "a kdump-compressed vmcore: give its file name (kdx oops VMCORE) to read the log inside";
-  if (head.subarray(0, 12).toString("latin1") === "makedumpfile")
+  if (format === "flattened")
     return "a makedumpfile flattened vmcore: give its file name (kdx oops VMCORE) to read the log inside";
-  if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b)
+  const packed = compressedWith(head);
+  if (packed === "gzip" && head.length >= 3)
     return "gzip-compressed: decompress it first (zcat FILE | kdx oops -)";
-  if (head.length >= 6 && head.subarray(0, 6).toString("latin1") === "\xfd7zXZ\x00")
-    return "xz-compressed: decompress it first (xzcat FILE | kdx oops -)";
+  if (packed === "xz") return "xz-compressed: decompress it first (xzcat FILE | kdx oops -)";
   const n = Math.min(head.length, 65536);
   if (n === 0) return undefined;
   let odd = 0;

@@ -3,6 +3,8 @@
  * a copy of /proc/kallsyms, a vmlinux's .symtab, or (later) the kallsyms in a
  * dump's memory. Addresses are bigint.
  */
+import { FormatError } from "../../util/errors.ts";
+
 export interface Symbol {
   name: string;
   address: bigint;
@@ -159,9 +161,12 @@ export function parseNmText(text: string, source: string): SymbolTable {
     syms.push(s);
   }
   if (syms.length === 0) {
-    throw new Error(`${source}: no symbols found (expected lines like "ffffffff81000000 T _text")`);
+    throw new FormatError(source, `no symbols found (expected lines like "ffffffff81000000 T _text")`);
   }
   if (bad > syms.length)
-    throw new Error(`${source}: mostly not a symbol list (${bad} of ${bad + syms.length} lines unreadable)`);
+    throw new FormatError(
+      source,
+      `mostly not a symbol list (${bad} of ${bad + syms.length} lines unreadable)`,
+    );
   return new SymbolTable(syms, source);
 }
