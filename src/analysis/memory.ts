@@ -3,9 +3,10 @@
  * names, hugetlb, swap, overcommit), and the one figure crash counts itself — SHARED, pages mapped more than
  * once (page refcount > 1, not reserved), from the struct pages in vmemmap.
  */
+
+import { listEntries } from "../kernel/helpers/list.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { KdxError } from "../util/errors.ts";
-import { listForEach } from "./tasks.ts";
 
 export interface MemInfo {
   totalPages: number;
@@ -71,11 +72,10 @@ function bufferPages(kernel: Kernel): number {
   const mapping = BigInt(btf.offsetof("inode", "i_mapping"));
   const nrpages = BigInt(btf.offsetof("address_space", "nrpages"));
   let pages = 0;
-  for (const inode of listForEach(
+  for (const inode of listEntries(
     kernel,
     sb + BigInt(btf.offsetof("super_block", "s_inodes")),
     btf.offsetof("inode", "i_sb_list"),
-    1 << 20,
   )) {
     const m = kernel.readU64(inode + mapping);
     if (m) pages += Number(kernel.readU64(m + nrpages));

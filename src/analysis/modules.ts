@@ -1,6 +1,7 @@
 /** Loaded kernel modules, from the `modules` list: name, struct address, load base and size. */
+
+import { listEntries } from "../kernel/helpers/list.ts";
 import type { Kernel } from "../kernel/kernel.ts";
-import { listForEach } from "./tasks.ts";
 
 export interface ModuleInfo {
   module: bigint;
@@ -16,7 +17,7 @@ export function listModules(kernel: Kernel): ModuleInfo[] {
   const listOff = btf.offsetof("module", "list");
   const nameOff = BigInt(btf.offsetof("module", "name"));
   const out: ModuleInfo[] = [];
-  for (const m of listForEach(kernel, kernel.symbol("modules"), listOff, 1 << 16)) {
+  for (const m of listEntries(kernel, kernel.symbol("modules"), listOff)) {
     let base: bigint;
     let size = 0;
     if (has("core_layout")) {

@@ -5,6 +5,8 @@
 import type { Kernel } from "../kernel/kernel.ts";
 import { cstring } from "../util/bytes.ts";
 import { KdxError } from "../util/errors.ts";
+import { formatCrashLog } from "./printk/format.ts";
+import { readKernelLog } from "./printk/index.ts";
 import { nodePages, psRows } from "./tasks.ts";
 
 export interface SystemInfo {
@@ -41,6 +43,15 @@ export function panicMessage(lines: string[]): string | undefined {
     if (line.startsWith("Kernel panic - not syncing")) return line;
   }
   return undefined;
+}
+
+/** What crash's sys says, the panic message taken from the kernel's own log. */
+export function sys(kernel: Kernel): SystemInfo {
+  const log = readKernelLog(kernel);
+  return systemInfo(
+    kernel,
+    new TextDecoder().decode(formatCrashLog(log.records, { noTime: true })).split("\n"),
+  );
 }
 
 export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
@@ -82,7 +93,7 @@ export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
     release: field(2),
     version: field(3),
     machine: field(4),
-    mhz: Math.floor(kernel.readU32(kernel.symbol("cpu_khz")) / 1000),
+    mhz: kernel.arch.cpuMhz(kernel) ?? 0,
     memoryBytes: nodePages(kernel, "node_present_pages") * 4096,
     tainted: taintMask !== 0n,
     taintMask,

@@ -2,9 +2,11 @@
  * The dead kernel's tasks, found as crash and drgn find them: init_task, every process on its `tasks`
  * list, every thread of each on its signal's thread list. Fields come through BTF offsets.
  */
-
+import { cpuIds } from "../kernel/helpers/cpumask.ts";
+import { listEntries } from "../kernel/helpers/list.ts";
+import { perCpu, percpuCounterSum } from "../kernel/helpers/percpu.ts";
 import type { Kernel } from "../kernel/kernel.ts";
-import { CorruptionError } from "../util/errors.ts";
+import { kobject } from "../kernel/types/object.ts";
 
 export interface TaskInfo {
   task: bigint;
@@ -16,21 +18,6 @@ export interface TaskInfo {
   kernelThread: boolean;
   state: number;
   exitState: number;
-}
-
-/** Walk a list_head from `head`, yielding the address of each entry's containing object. */
-export function* listForEach(
-  kernel: Kernel,
-  head: bigint,
-  memberOffset: number,
-  limit = 1 << 22,
-): Generator<bigint> {
-  let node = kernel.readU64(head);
-  for (let n = 0; node !== head; n++) {
-    if (n >= limit) throw new CorruptionError("list", head, `does not end after ${limit} entries`);
-    yield node - BigInt(memberOffset);
-    node = kernel.readU64(node);
-  }
 }
 
 /**
@@ -75,9 +62,9 @@ export function listTasks(kernel: Kernel): TaskInfo[] {
   const threadNodeOff = btf.offsetof("task_struct", "thread_node");
   const threadHeadOff = BigInt(btf.offsetof("signal_struct", "thread_head"));
   const out: TaskInfo[] = [];
-  for (const leader of [init, ...listForEach(kernel, init + BigInt(tasksOff), tasksOff)]) {
+  for (const leader of [init, ...listEntries(kernel, init + BigInt(tasksOff), tasksOff)]) {
     const signal = kernel.readU64(leader + signalOff);
-    const threads = signal ? [...listForEach(kernel, signal + threadHeadOff, threadNodeOff)] : [];
+    const threads = signal ? [...listEntries(kernel, signal + threadHeadOff, threadNodeOff)] : [];
     for (const t of threads.length ? threads : [leader]) out.push(readTask(kernel, t));
   }
   return out;
@@ -98,21 +85,6 @@ export function stateLetters(state: number, exitState: number): string {
   if (state & 0x200) return "WA";
   if (state & 0x800) return "NE";
   return "??";
-}
-
-/**
- * A per-CPU address: the variable's plus that CPU's __per_cpu_offset, in 64-bit arithmetic. Per-CPU
- * symbols are offsets from 0 on x86_64 up to 6.1 at least; on Debian's 7.2 they are kernel addresses in
- * .data..percpu and the offsets are negative: the sum wraps, as it does in the kernel.
- */
-export function perCpuPtr(kernel: Kernel, address: bigint, cpu: number): bigint {
-  const base = kernel.readU64(kernel.symbol("__per_cpu_offset") + BigInt(cpu) * 8n);
-  return BigInt.asUintN(64, address + base);
-}
-
-/** A per-CPU variable's address on one CPU. */
-export function perCpu(kernel: Kernel, symbol: string, cpu: number): bigint {
-  return perCpuPtr(kernel, kernel.symbol(symbol), cpu);
 }
 
 export interface PsRow extends TaskInfo {
@@ -159,12 +131,11 @@ export function psRows(kernel: Kernel): PsRow[] {
   const taskRss = task.members!.some((m) => m.name === "rss_stat")
     ? BigInt(btf.offsetof("task_struct", "rss_stat.count"))
     : undefined;
-  const nrCpus = kernel.readU32(kernel.symbol("nr_cpu_ids"));
   const curr = BigInt(btf.offsetof("rq", "curr"));
   const idle = BigInt(btf.offsetof("rq", "idle"));
   const running = new Set<bigint>();
   const idles: bigint[] = [];
-  for (let cpu = 0; cpu < Math.min(nrCpus, 8192); cpu++) {
+  for (const cpu of cpuIds(kernel)) {
     const rq = perCpu(kernel, "runqueues", cpu);
     running.add(kernel.readU64(rq + curr));
     idles.push(kernel.readU64(rq + idle));
@@ -174,15 +145,12 @@ export function psRows(kernel: Kernel): PsRow[] {
   const rssType = btf.resolve(btf.member(btf.find("mm_struct", "struct")!.id, "rss_stat").type);
   const rssElem = rssType.kind === "array" ? btf.resolve(rssType.array!.type) : undefined;
   const percpuRss = rssElem?.kind === "struct" && rssElem.name === "percpu_counter";
-  const mmCounter = (mm: bigint, c: number): number => {
-    if (!percpuRss) return Number(BigInt.asIntN(64, kernel.readU64(mm + mmRss + BigInt(c) * 8n)));
-    const fbc = mm + mmRss + BigInt(c * rssElem.size!);
-    let v = BigInt.asIntN(64, kernel.readU64(fbc + BigInt(btf.offsetof("percpu_counter", "count"))));
-    const counters = kernel.readU64(fbc + BigInt(btf.offsetof("percpu_counter", "counters")));
-    for (let cpu = 0; cpu < Math.min(nrCpus, 8192); cpu++)
-      v += BigInt(kernel.readU32(perCpuPtr(kernel, counters, cpu)) | 0);
-    return v < 0n ? 0 : Number(v);
-  };
+  const mmCounter = (mm: bigint, c: number): number =>
+    percpuRss
+      ? Number(
+          percpuCounterSum(kobject(kernel, "struct percpu_counter", mm + mmRss + BigInt(c * rssElem.size!))),
+        )
+      : Number(BigInt.asIntN(64, kernel.readU64(mm + mmRss + BigInt(c) * 8n)));
   const tasks = listTasks(kernel);
   const known = new Set(tasks.map((t) => t.task));
   for (const t of idles) if (t && !known.has(t)) tasks.push(readTask(kernel, t));
@@ -219,4 +187,13 @@ export function psRows(kernel: Kernel): PsRow[] {
       };
     })
     .sort((a, b) => a.pid - b.pid || a.cpu - b.cpu);
+}
+
+/** Tasks a PID (every thread with it; pid 0 names each CPU's idle task) or a task_struct address names. */
+export function tasksMatching(rows: PsRow[], arg: string): PsRow[] {
+  if (/^(0x)?[0-9a-f]{9,16}$/i.test(arg)) {
+    const addr = BigInt(arg.startsWith("0x") ? arg : `0x${arg}`);
+    return rows.filter((r) => r.task === addr);
+  }
+  return rows.filter((r) => String(r.pid) === arg);
 }

@@ -126,7 +126,7 @@ function utsname(kernel: Kernel): KdumpHeaderFields["utsname"] {
     const u = kernel.read(at + BigInt(vi.offset("uts_namespace.name") ?? 4), 6 * 65);
     return [0, 1, 2, 3, 4, 5].map((i) => cstring(u, i * 65, 65)) as KdumpHeaderFields["utsname"];
   } catch {
-    return ["Linux", "", vi.osrelease ?? "", "", "x86_64", ""];
+    return ["Linux", "", vi.osrelease ?? "", "", kernel.arch.name, ""];
   }
 }
 
@@ -248,7 +248,7 @@ export async function collect(
       shareZeroPages: shareZero,
       pageSize: ps,
       dumpLevel: opts.dumpLevel,
-      physBase: kernel.vmcoreinfo.number("phys_base") ?? dump.physBase ?? 0n,
+      physBase: kernel.arch.physBase(kernel.vmcoreinfo, dump) ?? 0n,
       notes: dump.notes,
     },
     present,
@@ -409,7 +409,7 @@ export async function collectElf(
       : mem.ranges().map((r) => ({ paddr: Number(r.start), vaddr: 0n, memsz: Number(r.end - r.start) }));
   const notes = serializeNotes(dump.notes);
   const segments = planElfSegments(loads, dumpable, ps, notes.length);
-  const headers = elfHeaders(segments, notes);
+  const headers = elfHeaders(segments, notes, kernel.arch.elfMachine);
   sink.write(0, headers);
   const data = new ElfDataWriter(sink, headers.length);
   const total = segments.reduce((n, s) => n + s.filesz / ps, 0);

@@ -29,7 +29,7 @@ async function shellMain(argv: string[]): Promise<number> {
   if (positionals.length < 1 || positionals.length > 2)
     throw new UsageError("kdx [-s] [-c COMMANDS] [--system-map FILE] DUMP [System.map]");
   // crash takes "vmlinux vmcore" in either order; kdx takes the dump and, optionally, a System.map.
-  const { isElfFile, looksLikeDump } = await import("./io/dump-input.ts");
+  const { isElfFile, looksLikeDump } = await import("../platform/node/open-kernel.ts");
   const dumps = positionals.filter((f) => looksLikeDump(f));
   const others = positionals.filter((f) => !dumps.includes(f));
   if (dumps.length !== 1)

@@ -4,8 +4,8 @@
  */
 import type { Dump } from "../dump/physical-memory.ts";
 import type { Kernel } from "../kernel/kernel.ts";
+import { openKernel, type VmlinuxFile } from "../platform/node/open-kernel.ts";
 import { UsageError } from "../util/errors.ts";
-import { openKernel, type VmlinuxFile } from "./io/dump-input.ts";
 
 export interface Session {
   dump: Dump;

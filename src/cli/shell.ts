@@ -6,10 +6,12 @@
 import { spawnSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { panicTask } from "../analysis/backtrace.ts";
+import { psRows } from "../analysis/tasks.ts";
+import { openKernel } from "../platform/node/open-kernel.ts";
 import { KdxError } from "../util/errors.ts";
+import { contextBlock } from "../views/task.ts";
 import { COMMANDS, loadDumpCommands } from "./commands/index.ts";
-import { contextBlock, panicTask } from "./commands/set.ts";
-import { openKernel } from "./io/dump-input.ts";
 import { type Session, TextSink } from "./session.ts";
 
 const QUIT = new Set(["q", "quit", "exit"]);
@@ -129,8 +131,8 @@ export async function shell(path: string, opts: ShellOptions): Promise<number> {
     if (!opts.silent) {
       runLine(session, "sys", out, err);
       // crash's banner ends with the context it starts in: the panic task.
-      const r = panicTask(session);
-      if (r) out.write(contextBlock(session, r, true));
+      const r = panicTask(kernel, psRows(kernel));
+      if (r) out.write(contextBlock(r, r, true));
       out.write("\n");
     }
     const rl = createInterface({

@@ -21,8 +21,8 @@ import {
 } from "./physical-memory.ts";
 
 const PT_LOAD = 1;
-/** Where x86-64 maps the kernel image; the /proc/vmcore segment for it reveals phys_base. */
-const START_KERNEL_MAP = 0xffffffff80000000n;
+/** Virtual addresses from here up are a kernel's (the upper half), on every 64-bit architecture Linux runs. */
+const UPPER_HALF = 1n << 63n;
 const PT_NOTE = 4;
 const PN_XNUM = 0xffff;
 const MAX_PHDRS = 1 << 20;
@@ -52,15 +52,13 @@ export class ElfCore implements Dump, PhysicalMemory {
   /** Every PT_LOAD as written, with virtual addresses (the kernel-text one included). */
   readonly loads: ElfLoad[];
   private readonly cache = new Lru<number, Uint8Array>(CACHE_PAGES);
-  readonly physBase: bigint | undefined;
 
   constructor(private readonly src: ByteSource) {
     const file = src.name;
     const eh = readExact(src, 0, 64);
     if (!eh || !isElf(eh)) throw new FormatError(file, "not an ELF file (no \\x7fELF magic)", 0);
     if (eh[4] !== 2) throw new FormatError(file, "32-bit ELF core: only ELF64 cores are supported", 4);
-    if (eh[5] !== 1)
-      throw new FormatError(file, "big-endian ELF: only little-endian (x86-64) cores are supported", 5);
+    if (eh[5] !== 1) throw new FormatError(file, "big-endian ELF: only little-endian cores are supported", 5);
     const type = u16(eh, 16);
     if (type !== 4)
       throw new FormatError(
@@ -128,8 +126,6 @@ export class ElfCore implements Dump, PhysicalMemory {
     this.segments = nonOverlapping(loads);
     this.notes = notes;
     this.vmcoreinfo = vmcoreinfoNote(notes);
-    const text = loads.find((l) => l.vaddr >= START_KERNEL_MAP);
-    this.physBase = text ? BigInt(text.paddr) - (text.vaddr - START_KERNEL_MAP) : undefined;
 
     const dataEnd = Math.max(...loads.map((l) => l.offset + l.filesz));
     const incomplete = dataEnd > src.size;
@@ -139,12 +135,9 @@ export class ElfCore implements Dump, PhysicalMemory {
         `the file ends at ${src.size} bytes but its segments reach ${dataEnd}: the dump is truncated, ${missing.toFixed(1)} MiB of memory are missing`,
       );
     }
-    if (machine !== 62)
-      warnings.push(
-        `ELF machine ${machine} is not x86-64: memory can be read, the kernel cannot be analysed`,
-      );
     const qemu = notes.some((n) => n.name === "QEMU");
-    const kernelText = text !== undefined;
+    // /proc/vmcore gives the kernel's own mappings virtual addresses; QEMU's and makedumpfile's ELF do not.
+    const kernelText = loads.some((l) => l.vaddr >= UPPER_HALF);
     this.info = {
       file,
       format: "elf",
@@ -157,6 +150,7 @@ export class ElfCore implements Dump, PhysicalMemory {
       compression: [],
       pageSize: PAGE_SIZE,
       fileSize: src.size,
+      elfMachine: machine,
       cpus: notes.filter((n) => n.type === NT_PRSTATUS && n.name === "CORE").length || undefined,
       incomplete,
       warnings,

@@ -85,15 +85,15 @@ export function planElfSegments(
   });
 }
 
-/** Header, program headers and the note blob (serializeNotes) of the planned file. */
-export function elfHeaders(segments: ElfSegment[], blob: Uint8Array): Uint8Array {
+/** Header, program headers and the note blob (serializeNotes) of the planned file, for ELF machine `machine`. */
+export function elfHeaders(segments: ElfSegment[], blob: Uint8Array, machine: number): Uint8Array {
   const phnum = segments.length + 1;
   const notesAt = EHDR + phnum * PHDR;
   const h = new Uint8Array(notesAt + blob.length);
   const dv = new DataView(h.buffer);
   h.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]); // ELF, 64-bit, little-endian, version 1
   dv.setUint16(16, 4, true); // ET_CORE
-  dv.setUint16(18, 62, true); // EM_X86_64
+  dv.setUint16(18, machine, true);
   dv.setUint32(20, 1, true);
   dv.setBigUint64(32, BigInt(EHDR), true); // e_phoff
   dv.setUint16(52, EHDR, true);

@@ -62,6 +62,8 @@ export interface DumpInfo {
   dumpLevel?: number;
   pageSize: number;
   fileSize: number;
+  /** ELF e_machine, for an ELF core: the architecture whose kernel this is. */
+  elfMachine?: number;
   /** kdump-compressed: the uname the capture recorded; the dump time. */
   utsname?: { sysname: string; nodename: string; release: string; version: string; machine: string };
   timestamp?: Date;
@@ -77,8 +79,10 @@ export interface Dump {
   readonly notes: ElfNote[];
   /** The VMCOREINFO text, from its note or the kdump header. */
   readonly vmcoreinfo: string | undefined;
-  /** phys_base as the dump records it (kdump sub-header, or the /proc/vmcore kernel-text segment). */
+  /** phys_base as the kdump sub-header records it. */
   readonly physBase?: bigint;
+  /** An ELF core's PT_LOAD segments, virtual and physical (/proc/vmcore maps the kernel image there). */
+  readonly loads?: readonly { vaddr: bigint; paddr: number }[];
   close(): void;
 }
 

@@ -1,10 +1,12 @@
 /**
- * The dead kernel as the analyses see it: VMCOREINFO, and its virtual memory read through its own page
- * tables. Symbols and types join here as they arrive.
+ * The dead kernel as the analyses see it: its architecture, VMCOREINFO, and its virtual memory read
+ * through its own page tables. Symbols and types join here as they arrive.
  */
 import type { Dump } from "../dump/physical-memory.ts";
 import { cstring, latin1 } from "../util/bytes.ts";
 import { KdxError, MissingSymbolError } from "../util/errors.ts";
+import type { AddressSpace, Architecture } from "./arch/architecture.ts";
+import { architectureOf } from "./arch/index.ts";
 import { kallsymsFromVmcoreinfo, readKallsyms } from "./symbols/kallsyms.ts";
 import { searchKallsyms } from "./symbols/kallsyms-search.ts";
 import { readModuleSymbols } from "./symbols/module-kallsyms.ts";
@@ -12,11 +14,13 @@ import type { SymbolTable } from "./symbols/symbol-table.ts";
 import type { Btf, BtfKind, BtfType } from "./types/btf.ts";
 import { readKernelBtf, readModuleBtfs } from "./types/find-btf.ts";
 import { VmcoreInfo } from "./vmcoreinfo.ts";
-import { X86_64AddressSpace } from "./x86_64/address-space.ts";
 
 export class Kernel {
   readonly vmcoreinfo: VmcoreInfo;
-  readonly mm: X86_64AddressSpace;
+  readonly arch: Architecture;
+  readonly mm: AddressSpace;
+  /** What the analyses read once per kernel (unwind tables, the CPUs' registers), by name. */
+  private readonly memos = new Map<string, unknown>();
   private coreTable: SymbolTable | undefined;
   private symbolTable: SymbolTable | undefined;
   /** What could be read only in part (module symbols, …), for the commands to report. */
@@ -32,7 +36,14 @@ export class Kernel {
         }`,
       );
     this.vmcoreinfo = new VmcoreInfo(dump.vmcoreinfo);
-    this.mm = new X86_64AddressSpace(dump.memory, this.vmcoreinfo, { physBase: dump.physBase });
+    this.arch = architectureOf(dump, this.vmcoreinfo);
+    this.mm = this.arch.addressSpace(dump.memory, this.vmcoreinfo, dump);
+  }
+
+  /** `make()`'s value, made once for this kernel under `key`. */
+  memo<T>(key: string, make: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, make());
+    return this.memos.get(key) as T;
   }
 
   /** The core kernel's symbols: kallsyms from its memory unless a table was given (System.map). */

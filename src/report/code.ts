@@ -4,7 +4,8 @@
  * AT&T syntax, as the kernel's scripts/decodecode shows it with objdump.
  */
 import { Decoder, DecoderOptions, Instruction as IcedInstruction } from "iced-x86";
-import { gasFormatter as gas, hexBytes } from "../util/x86-disasm.ts";
+import { gasFormatter as gas } from "../kernel/arch/x86_64/disasm.ts";
+import { hexBytes } from "../util/bytes.ts";
 
 export interface Instruction {
   /** Offset from the first decoded byte. */

@@ -6,16 +6,20 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { backtrace, panicTask } from "../analysis/backtrace.ts";
 import { formatForReports, formatMakedumpfile } from "../analysis/printk/format.ts";
 import { readKernelLog } from "../analysis/printk/index.ts";
-import { bt } from "../cli/commands/bt.ts";
-import { sys } from "../cli/commands/sys.ts";
-import { openKernel } from "../cli/io/dump-input.ts";
-import { TextSink } from "../cli/session.ts";
-import { PLAIN } from "../cli/style.ts";
-import { renderReport } from "../cli/views/oops-text.ts";
+import { type SystemInfo, sys } from "../analysis/system.ts";
+import { psRows } from "../analysis/tasks.ts";
+import type { Dump } from "../dump/physical-memory.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import { openKernel } from "../platform/node/open-kernel.ts";
 import { ReportScanner } from "../report/reader.ts";
 import type { Report } from "../report/types.ts";
+import { renderBacktraces } from "../views/bt.ts";
+import { renderReport } from "../views/oops-text.ts";
+import { PLAIN } from "../views/style.ts";
+import { renderSys } from "../views/sys.ts";
 import type { Analysis } from "./crash-index.ts";
 
 /** Logs beyond this are cut for the index (the whole log stays in the directory). */
@@ -43,10 +47,28 @@ function primary(reports: Report[]): Report | undefined {
   return reports.find((r) => !r.event) ?? reports[0];
 }
 
-function run(cmd: typeof sys, session: Parameters<typeof sys.run>[0]): string {
-  const sink = new TextSink();
-  cmd.run(session, [], sink.stream);
-  return sink.text;
+/** The machine (sys) and the panic task's stack (bt) as records, and as crash prints them for the page. */
+function sysAndBt(dump: Dump, kernel: Kernel, path: string, detail: CrashDetail): SystemInfo | undefined {
+  let s: SystemInfo | undefined;
+  try {
+    s = sys(kernel);
+    detail.sys = renderSys(s, {
+      dumpfile: path,
+      partial: (dump.info.dumpLevel ?? 0) > 0,
+      symbols: kernel.symbols.source,
+      types: kernel.btf.source,
+    });
+  } catch (e) {
+    detail.problems.push(`sys: ${(e as Error).message}`);
+  }
+  try {
+    const task = panicTask(kernel, psRows(kernel));
+    if (!task) throw new Error("the panic task: no such task");
+    detail.bt = renderBacktraces([backtrace(kernel, task)], kernel.arch.registers);
+  } catch (e) {
+    detail.problems.push(`bt: ${(e as Error).message}`);
+  }
+  return s;
 }
 
 export function analyseDumpDir(dir: string): Analysis {
@@ -73,25 +95,10 @@ export function analyseDumpDir(dir: string): Analysis {
         detail.source = "vmcore";
         logText = new TextDecoder().decode(formatMakedumpfile(log.records));
         detail.reports = scan(formatForReports(log.records));
-        const session = { dump, kernel, path: vmcore, commands: new Map() };
-        for (const [name, cmd] of [
-          ["sys", sys],
-          ["bt", bt],
-        ] as const) {
-          try {
-            detail[name] = run(cmd, session);
-          } catch (e) {
-            detail.problems.push(`${name}: ${(e as Error).message}`);
-          }
-        }
-        const node = /NODENAME: (\S+)/.exec(detail.sys ?? "");
-        if (node) a.hostname = node[1];
+        const s = sysAndBt(dump, kernel, vmcore, detail);
+        if (s?.nodename) a.hostname = s.nodename;
         // No CRASHTIME (a QEMU or virsh dump): the kernel's own clock at the crash, as sys shows it.
-        const date = /DATE: \w+ (\w+ +\d+ [\d:]+) UTC (\d{4})/.exec(detail.sys ?? "");
-        if (a.crashTime === undefined && date) {
-          const t = Date.parse(`${date[1]} ${date[2]} UTC`);
-          if (Number.isFinite(t)) a.crashTime = Math.floor(t / 1000);
-        }
+        if (a.crashTime === undefined && s) a.crashTime = s.date;
       } finally {
         dump.close();
       }

@@ -66,3 +66,13 @@ export function popcountBits(b: Uint8Array, bits: number): number {
   if (rest) n += POPCOUNT[b[whole] & ((1 << rest) - 1)];
   return n;
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** An instruction's bytes, `bytes[from..to)`, as objdump and crash print them: two hex digits each, space separated. */
+export function hexBytes(bytes: Uint8Array, from: number, to: number): string {
+  const end = Math.min(to, bytes.length);
+  let s = from < end ? HEX[bytes[from]] : "";
+  for (let k = from + 1; k < end; k++) s += ` ${HEX[bytes[k]]}`;
+  return s;
+}

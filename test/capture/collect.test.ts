@@ -10,11 +10,11 @@ import { closeSync, copyFileSync, openSync, readFileSync, rmSync, statSync, writ
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { collect, collectElf, inputBitmaps } from "../../src/capture/collect.ts";
-import { openDumpFile } from "../../src/cli/io/dump-input.ts";
 import type { Compression } from "../../src/dump/codecs/index.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
 import { memMapRanges } from "../../src/kernel/mem-map.ts";
 import { inlineCompressor } from "../../src/platform/node/compress-pool.ts";
+import { openDumpFile } from "../../src/platform/node/open-kernel.ts";
 import { AtomicOutputFile } from "../../src/platform/node/output-file.ts";
 import { fixtureDumps, makedumpfileDmesgOracle } from "../dump-fixtures.ts";
 import { fixture, kdx, tempDir } from "../helpers.ts";

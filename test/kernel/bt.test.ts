@@ -7,17 +7,17 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
-import { ORC_REG } from "../../src/analysis/stack/orc.ts";
-import { sleepingTaskStart } from "../../src/analysis/stack/task-stack.ts";
-import { type BtItem, prologueFrameSize, unwind } from "../../src/analysis/stack/unwind.ts";
+import { type BacktraceItem, backtrace } from "../../src/analysis/backtrace.ts";
 import { psRows } from "../../src/analysis/tasks.ts";
-import { orcOf, renderBt, taskBacktrace } from "../../src/cli/commands/bt.ts";
-import { taskHeader } from "../../src/cli/commands/task.ts";
 import { ElfCore } from "../../src/dump/elf-core.ts";
 import { openDump } from "../../src/dump/open-dump.ts";
+import { ORC_REG } from "../../src/kernel/arch/x86_64/orc.ts";
+import { orcOf } from "../../src/kernel/arch/x86_64/stacks.ts";
+import { prologueFrameSize } from "../../src/kernel/arch/x86_64/unwind.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
 import { nodeCodecs } from "../../src/platform/node/codecs.ts";
 import { FileSource } from "../../src/platform/node/file-source.ts";
+import { renderBacktraces, renderBt } from "../../src/views/bt.ts";
 import { consoleCallTrace } from "../console-truth.ts";
 import { crashErratum, noteErratum } from "../crash-errata.ts";
 import { fixtureDumps } from "../dump-fixtures.ts";
@@ -39,9 +39,7 @@ for (const d of fixtureDumps()) {
       }
       const sleeping = psRows(k).filter((r) => !r.active);
       for (const r of sleeping) {
-        const got = [taskHeader(r), ...renderBt(k, unwind(k, orcOf(k), sleepingTaskStart(k, r.task)))].join(
-          "\n",
-        );
+        const got = renderBacktraces([backtrace(k, r)], k.arch.registers).trimEnd();
         assert.equal(got, crash.get(r.task.toString(16)), `PID ${r.pid}`);
       }
       // Every task crash walked that was not running was compared.
@@ -75,7 +73,7 @@ test("a corrupted stack stops with a marker, then the last-resort scan lists the
   const clean = new ElfCore(file);
   const k0 = new Kernel(clean);
   const init = psRows(k0).find((r) => r.pid === 1)!;
-  const frames = unwind(k0, orcOf(k0), sleepingTaskStart(k0, init.task)).filter((x) => x.kind === "frame");
+  const frames = backtrace(k0, init).items.filter((x) => x.kind === "frame");
   const slot = frames[2].frameAddress; // where do_wait's return address sits
   const fileOffset = (va: bigint) => offsetInFile(clean, k0, va);
   for (const [what, value] of [
@@ -84,8 +82,9 @@ test("a corrupted stack stops with a marker, then the last-resort scan lists the
     ["zero", 0n],
   ] as const) {
     const k = new Kernel(new ElfCore(new PatchedSource(file, wordPatch(fileOffset(slot), value))));
-    const items = unwind(k, orcOf(k), sleepingTaskStart(k, init.task));
-    const text = renderBt(k, items).join("\n");
+    const bt = backtrace(k, init);
+    const items = bt.items;
+    const text = renderBt(bt, k.arch.registers).join("\n");
     assert.ok(items.length < 80, `${what}: ${items.length} items`);
     // The walk stops with a marker saying why; then, as crash's last resort, the rest of the stack is
     // scanned for return addresses, each marked "?" as a guess.
@@ -116,9 +115,10 @@ test("where ORC and the prologue both give out, the frame pointer carries the wa
   const k0 = new Kernel(clean);
   const orc0 = orcOf(k0);
   const init = psRows(k0).find((r) => r.pid === 1)!;
-  const items0 = unwind(k0, orc0, sleepingTaskStart(k0, init.task));
+  const bt0 = backtrace(k0, init);
+  const items0 = bt0.items;
   const fp = items0.find(
-    (x): x is Extract<BtItem, { kind: "frame" }> =>
+    (x): x is Extract<BacktraceItem, { kind: "frame" }> =>
       x.kind === "frame" &&
       orc0.find(x.ip - 1n)?.spReg === ORC_REG.BP &&
       prologueFrameSize(k0, x.ip - 1n) === undefined,
@@ -130,8 +130,9 @@ test("where ORC and the prologue both give out, the frame pointer carries the wa
   );
   const orc = orcOf(k);
   assert.equal(orc.find(fp.ip - 1n)?.spReg, ORC_REG.UNDEFINED, "the entry is wiped");
-  const items = unwind(k, orc, sleepingTaskStart(k, init.task));
-  assert.deepEqual(renderBt(k, items), renderBt(k0, items0));
+  const bt = backtrace(k, init);
+  const items = bt.items;
+  assert.deepEqual(renderBt(bt, k.arch.registers), renderBt(bt0, k0.arch.registers));
   assert.ok(
     items.some((x) => x.kind === "regs" && x.user),
     "down to the user-mode registers",
@@ -155,11 +156,12 @@ test("a kernel without ORC tables: bt says so and walks by prologues and frame p
   assert.equal(orcOf(k).available, false);
   const rows = psRows(k);
   for (const r of [rows.find((x) => x.pid === 1)!, rows.find((x) => x.active && x.comm === "sh")!]) {
-    const items = taskBacktrace(k, dump, r, orcOf(k));
-    const text = renderBt(k, items).join("\n");
+    const bt = backtrace(k, r);
+    const items = bt.items;
+    const text = renderBt(bt, k.arch.registers).join("\n");
     assert.match(text, /^ {4}\(no ORC tables in this kernel: frames from prologues and frame pointers\)\n/);
     // Every frame found is one the ORC walk finds too, at the same stack slot.
-    const withOrc = taskBacktrace(k0, clean, r, orcOf(k0)).filter((x) => x.kind === "frame");
+    const withOrc = backtrace(k0, r).items.filter((x) => x.kind === "frame");
     const frames = items.filter((x) => x.kind === "frame" && !x.guess) as {
       frameAddress: bigint;
       ip: bigint;
@@ -317,13 +319,12 @@ test("a dump whose notes lack NT_PRSTATUS: registers from the kernel's crash_not
   writeFileSync(copy, b);
   const dump = openDump(new FileSource(copy), nodeCodecs);
   const k = new Kernel(dump);
-  const { prstatus } = await import("../../src/dump/prstatus.ts");
-  const { cpuRegisters } = await import("../../src/analysis/stack/task-stack.ts");
-  assert.deepEqual(prstatus(dump.notes), []);
+  const { cpuRegisters } = await import("../../src/kernel/arch/x86_64/stacks.ts");
+  assert.deepEqual(k.arch.prstatus(dump.notes), []);
   const regs = cpuRegisters(k, []);
   assert.equal(regs.source, "the kernel's crash_notes");
   assert.equal(regs.cpus[0].pid, 105);
-  assert.equal(regs.cpus[1].regs.rip.toString(16), "ffffffff94e17a0b"); // native_safe_halt+11, as crash's bt -a
+  assert.equal(regs.cpus[1].regs.ip.toString(16), "ffffffff94e17a0b"); // native_safe_halt+11, as crash's bt -a
   dump.close();
   const r = kdx(["bt", "-a", copy]);
   assert.equal(r.status, 0, r.stderr);

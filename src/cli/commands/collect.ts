@@ -7,9 +7,9 @@ import { FlattenedRestorer, FlattenedSink, type OutputSink } from "../../dump/fl
 import { Kernel } from "../../kernel/kernel.ts";
 import { compressorLibrary } from "../../platform/node/compress-batch.ts";
 import { inlineCompressor, threadedCompressor } from "../../platform/node/compress-pool.ts";
+import { openDumpFile, reportWarnings } from "../../platform/node/open-kernel.ts";
 import { AtomicOutputFile, fdAppender, INCOMPLETE_SUFFIX } from "../../platform/node/output-file.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
-import { openDumpFile, reportWarnings } from "../io/dump-input.ts";
 
 export const HELP = `usage: kdx collect [options] VMCORE OUT     write a filtered, compressed dump to OUT
        kdx collect -F [options] VMCORE         the same as a flattened stream on standard output

@@ -1,7 +1,7 @@
 /** `dis`: disassemble kernel code as crash (through gdb) shows it, branch targets named. */
 import { parseArgs } from "node:util";
+import { hexBytes } from "../../util/bytes.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
-import { disassemble, hexBytes } from "../../util/x86-disasm.ts";
 import type { SessionCommand } from "../session.ts";
 
 export const dis: SessionCommand = {
@@ -39,7 +39,7 @@ prints it: "0xffffffff8153a1c5 <sysrq_handle_crash+5>:\\tpush   %rbp".
       const r = table.resolve(a);
       return r ? `<${r.name}${r.offset ? `+${r.offset}` : ""}>` : "";
     };
-    const decoded = disassemble(bytes, start, count);
+    const decoded = session.kernel.arch.disassemble(bytes, start, count);
     if (values.json) {
       out.write(
         `${JSON.stringify({

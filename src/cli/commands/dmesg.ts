@@ -3,8 +3,8 @@ import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatMakedumpfile, formatVmcoreDmesg } from "../../analysis/printk/format.ts";
 import { readKernelLog } from "../../analysis/printk/index.ts";
+import { openKernel, reportWarnings } from "../../platform/node/open-kernel.ts";
 import { UsageError } from "../../util/errors.ts";
-import { openKernel, reportWarnings } from "../io/dump-input.ts";
 
 export const HELP = `usage: kdx dmesg [options] DUMP [OUT]
 

@@ -2,8 +2,8 @@
 import { parseArgs } from "node:util";
 import type { Dump } from "../../dump/physical-memory.ts";
 import { VmcoreInfo } from "../../kernel/vmcoreinfo.ts";
+import { openDumpFile } from "../../platform/node/open-kernel.ts";
 import { UsageError } from "../../util/errors.ts";
-import { openDumpFile } from "../io/dump-input.ts";
 
 export const INFO_SCHEMA = "kdx.info/1";
 

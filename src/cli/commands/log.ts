@@ -5,8 +5,8 @@ import { readKernelLog } from "../../analysis/printk/index.ts";
 import { callerLabel, type KernelLog } from "../../analysis/printk/records.ts";
 import { bootTime as kernelBootTime, pidMaxChars } from "../../analysis/system.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
+import { reportWarnings } from "../../platform/node/open-kernel.ts";
 import { KdxError } from "../../util/errors.ts";
-import { reportWarnings } from "../io/dump-input.ts";
 import type { SessionCommand } from "../session.ts";
 
 export const LOG_SCHEMA = "kdx.log/1";

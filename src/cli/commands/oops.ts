@@ -3,17 +3,17 @@ import { parseArgs } from "node:util";
 import { formatForReports } from "../../analysis/printk/format.ts";
 import { readKernelLog } from "../../analysis/printk/index.ts";
 import { literalScanner } from "../../platform/node/literal-scan.ts";
+import { looksLikeDump, openKernel, reportWarnings } from "../../platform/node/open-kernel.ts";
 import { MAX_LINE } from "../../report/lines.ts";
 import { type ChunkIndex, ReportScanner } from "../../report/reader.ts";
 import { HEADER_LITERALS } from "../../report/rules.ts";
 import { type Symbolizer, symbolizeReport } from "../../report/symbolize.ts";
 import { REPORT_SCHEMA, type Report } from "../../report/types.ts";
 import { UsageError } from "../../util/errors.ts";
-import { looksLikeDump, openKernel, reportWarnings } from "../io/dump-input.ts";
+import { renderReport } from "../../views/oops-text.ts";
+import { pickStyle } from "../../views/style.ts";
 import { kallsymsSymbolizer, systemMapSymbolizer, vmlinuxSymbolizer } from "../io/symbolizers.ts";
 import { readTextChunks } from "../io/text-input.ts";
-import { pickStyle } from "../style.ts";
-import { renderReport } from "../views/oops-text.ts";
 
 export const HELP = `usage: kdx oops [options] [FILE...|-]
 

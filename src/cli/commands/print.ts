@@ -4,11 +4,11 @@
  * as an unsigned long and says so, rather than guess.
  */
 import { parseArgs } from "node:util";
-import { perCpu } from "../../analysis/tasks.ts";
+import { perCpu } from "../../kernel/helpers/percpu.ts";
 import { declare } from "../../kernel/types/c-decl.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
+import { formatValue } from "../../views/btf-value.ts";
 import type { Session, SessionCommand } from "../session.ts";
-import { formatValue } from "../views/btf-value.ts";
 
 function print(hex: boolean) {
   return ({ kernel }: Session, argv: string[], out: NodeJS.WritableStream) => {

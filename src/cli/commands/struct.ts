@@ -2,8 +2,8 @@
 import { parseArgs } from "node:util";
 import { declare, ptype } from "../../kernel/types/c-decl.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
+import { formatMember, formatValue, valueJson } from "../../views/btf-value.ts";
 import { type Session, type SessionCommand, TextSink } from "../session.ts";
-import { formatMember, formatValue, valueJson } from "../views/btf-value.ts";
 
 function address(session: Session, arg: string): bigint {
   if (/^(0x)?[0-9a-f]+$/i.test(arg)) return BigInt(arg.startsWith("0x") ? arg : `0x${arg}`);

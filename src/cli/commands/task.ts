@@ -1,23 +1,10 @@
 /** `task PID|TASK`: a task's struct task_struct, under crash's context header. */
 import { parseArgs } from "node:util";
-import { type PsRow, psRows } from "../../analysis/tasks.ts";
+import { psRows, tasksMatching } from "../../analysis/tasks.ts";
 import { KdxError, UsageError } from "../../util/errors.ts";
+import { formatMember, formatValue, valueJson } from "../../views/btf-value.ts";
+import { taskHeader } from "../../views/task.ts";
 import type { SessionCommand } from "../session.ts";
-import { formatMember, formatValue, valueJson } from "../views/btf-value.ts";
-
-/** Tasks a PID (every thread with it; pid 0 names each CPU's idle task) or a task_struct address names. */
-export function tasksMatching(rows: PsRow[], arg: string): PsRow[] {
-  if (/^(0x)?[0-9a-f]{9,16}$/i.test(arg)) {
-    const addr = BigInt(arg.startsWith("0x") ? arg : `0x${arg}`);
-    return rows.filter((r) => r.task === addr);
-  }
-  return rows.filter((r) => String(r.pid) === arg);
-}
-
-/** crash's context line: `PID: 105      TASK: ffff8eb6026f8000  CPU: 0    COMMAND: "sh"`. */
-export function taskHeader(r: PsRow): string {
-  return `PID: ${String(r.pid).padEnd(7)}  TASK: ${r.task.toString(16).padStart(16, "0")}  CPU: ${String(r.cpu).padEnd(3)}  COMMAND: "${r.comm}"`;
-}
 
 export const task: SessionCommand = {
   name: "task",

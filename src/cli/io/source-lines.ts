@@ -1,12 +1,8 @@
 /** `file: line` for kernel addresses from a vmlinux's DWARF line tables, through binutils' addr2line. */
 import { execFileSync } from "node:child_process";
+import type { VmlinuxFile } from "../../platform/node/open-kernel.ts";
 import { KdxError } from "../../util/errors.ts";
-import type { VmlinuxFile } from "./dump-input.ts";
-
-export interface SourceLine {
-  file: string;
-  line: number;
-}
+import type { SourceLine } from "../../views/bt.ts";
 
 /**
  * The source lines of runtime addresses (as the dump's kernel ran them), in one addr2line run. Addresses

@@ -1,9 +1,11 @@
 /**
  * A typed view of the dead kernel's memory, in the spirit of drgn's Object: a type and an address;
- * members by name or path, pointers followed, arrays indexed, bitfields, container_of, list iteration.
+ * members by name or path, pointers followed, arrays indexed, bitfields, container_of.
  *
  *   const task = kobject(kernel, "struct task_struct", addr);
  *   task.member("comm").string();  task.member("se.exec_start").value();  task.member("parent").deref()
+ *
+ * Lists, trees and per-CPU variables are walked by the helpers (kernel/helpers/), which hand these out.
  */
 import { KdxError } from "../../util/errors.ts";
 import type { Kernel } from "../kernel.ts";
@@ -120,37 +122,4 @@ export function kobject(kernel: Kernel, type: string, address: bigint): KernelOb
     : kernel.findType(type.trim(), ["typedef", "struct", "union", "int"]);
   if (!hit) throw new KdxError(`no type ${type} in the kernel's BTF`);
   return new KernelObject(kernel, hit.btf, hit.type.id, address);
-}
-
-/** Every entry of a list_head list, as the structs that contain them (list_for_each_entry). */
-export function* listForEachEntry(
-  head: KernelObject,
-  type: string,
-  member: string,
-  limit = 1 << 22,
-): Generator<KernelObject> {
-  const first = head.member("next").value();
-  let node = first;
-  for (let n = 0; node !== head.address; n++) {
-    if (n >= limit || node === 0n)
-      throw new KdxError(`list at 0x${head.address.toString(16)} is broken or does not end`);
-    const entry = kobject(head.kernel, "struct list_head", node).containerOf(type, member);
-    yield entry;
-    node = head.kernel.readU64(node);
-  }
-}
-
-/** Every entry of an hlist (hlist_for_each_entry): from hlist_head.first along hlist_node.next. */
-export function* hlistForEachEntry(
-  head: KernelObject,
-  type: string,
-  member: string,
-  limit = 1 << 22,
-): Generator<KernelObject> {
-  let node = head.member("first").value();
-  for (let n = 0; node !== 0n; n++) {
-    if (n >= limit) throw new KdxError(`hlist at 0x${head.address.toString(16)} does not end`);
-    yield kobject(head.kernel, "struct hlist_node", node).containerOf(type, member);
-    node = head.kernel.readU64(node);
-  }
 }

@@ -4,46 +4,15 @@
  * there (an interrupt, exception or system-call entry), and how to recover the frame pointer. The walk stops
  * at user mode, at ORC's end-of-stack mark, or — with a marker saying why — at anything that does not hold.
  */
-import type { Kernel } from "../../kernel/kernel.ts";
-import { KdxError } from "../../util/errors.ts";
-import { disassemble } from "../../util/x86-disasm.ts";
+import { KdxError } from "../../../util/errors.ts";
+import type { Kernel } from "../../kernel.ts";
+import type { StackItem } from "../architecture.ts";
+import { KERNEL_SPACE } from "./address-space.ts";
+import { disassemble } from "./disasm.ts";
 import { ORC_REG, type OrcTables } from "./orc.ts";
+import { PT_REGS, PT_REGS_SIZE, type PtRegs, readPtRegs } from "./registers.ts";
 
-/** struct pt_regs on x86-64, in order. */
-export const PT_REGS = [
-  "r15",
-  "r14",
-  "r13",
-  "r12",
-  "bp",
-  "bx",
-  "r11",
-  "r10",
-  "r9",
-  "r8",
-  "ax",
-  "cx",
-  "dx",
-  "si",
-  "di",
-  "orig_ax",
-  "ip",
-  "cs",
-  "flags",
-  "sp",
-  "ss",
-] as const;
-export type PtRegs = Record<(typeof PT_REGS)[number], bigint>;
-const PT_REGS_SIZE = PT_REGS.length * 8;
 const IP_OFFSET = PT_REGS.indexOf("ip") * 8;
-
-export type BtItem =
-  /** `guess`: found by the last-resort stack scan, not proven by unwind data. */
-  | { kind: "frame"; frameAddress: bigint; ip: bigint; guess?: boolean }
-  | { kind: "regs"; at: bigint; user: boolean; regs: PtRegs }
-  | { kind: "stop"; reason: string }
-  /** Leaving a stack other than the task's: crash's "--- <IRQ stack> ---". */
-  | { kind: "marker"; text: string };
 
 /** A stack that is not the task's own (IRQ, NMI, exception stacks), for crash's transition markers. */
 export interface StackRegion {
@@ -72,7 +41,7 @@ export interface UnwindStart {
 
 const MAX_FRAMES = 256;
 
-function lastFrameName(kernel: Kernel, items: BtItem[]): string | undefined {
+function lastFrameName(kernel: Kernel, items: StackItem[]): string | undefined {
   for (let i = items.length - 1; i >= 0; i--) {
     const it = items[i];
     if (it.kind === "frame") return kernel.symbols.resolve(it.ip)?.name;
@@ -102,13 +71,7 @@ export function prologueFrameSize(kernel: Kernel, ip: bigint): number | undefine
 }
 
 function readRegs(kernel: Kernel, at: bigint): PtRegs {
-  const b = kernel.read(at, PT_REGS_SIZE);
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const r = {} as PtRegs;
-  PT_REGS.forEach((name, i) => {
-    r[name] = dv.getBigUint64(i * 8, true);
-  });
-  return r;
+  return readPtRegs(kernel.read(at, PT_REGS_SIZE));
 }
 
 /**
@@ -122,7 +85,7 @@ export function unwind(
   orc: OrcTables,
   start: UnwindStart,
   regions: StackRegion[] = [],
-): BtItem[] {
+): StackItem[] {
   const walk = { sp: start.sp };
   const items = walkOrc(kernel, orc, start, regions, walk);
   const last = items[items.length - 1];
@@ -131,21 +94,14 @@ export function unwind(
   if (!region || walk.sp < region.start || walk.sp >= region.end) return items;
   const guesses = scanStack(kernel, walk.sp, region.end);
   if (!guesses.length) return items;
-  return [
-    ...items,
-    {
-      kind: "marker",
-      text: "    bt: last resort, a scan of the rest of the stack: return addresses found there, not proven frames",
-    },
-    ...guesses,
-  ];
+  return [...items, { kind: "scan" }, ...guesses];
 }
 
 const MAX_GUESSES = 48;
 
 /** Words between `from` and `end` that point just after a call instruction in kernel text. */
-export function scanStack(kernel: Kernel, from: bigint, end: bigint): BtItem[] {
-  const out: BtItem[] = [];
+export function scanStack(kernel: Kernel, from: bigint, end: bigint): StackItem[] {
+  const out: StackItem[] = [];
   for (let at = (from + 7n) & ~7n; at + 8n <= end && out.length < MAX_GUESSES; at += 8n) {
     let v: bigint;
     try {
@@ -162,11 +118,11 @@ export function scanStack(kernel: Kernel, from: bigint, end: bigint): BtItem[] {
 
 /** A word that can be a return address: in kernel text, just after a call. */
 function isReturnAddress(kernel: Kernel, v: bigint): boolean {
-  return v >= 0xffff800000000000n && kernel.symbols.resolve(v) !== undefined && followsCall(kernel, v);
+  return v >= KERNEL_SPACE && kernel.symbols.resolve(v) !== undefined && followsCall(kernel, v);
 }
 
 /** Whether the bytes before `ip` end with a call: e8 rel32, or ff /2 in its register and memory forms. */
-function followsCall(kernel: Kernel, ip: bigint): boolean {
+export function followsCall(kernel: Kernel, ip: bigint): boolean {
   let b: Uint8Array;
   try {
     b = kernel.read(ip - 7n, 7);
@@ -191,8 +147,8 @@ function walkOrc(
   start: UnwindStart,
   regions: StackRegion[],
   walk: { sp: bigint },
-): BtItem[] {
-  const out: BtItem[] = [];
+): StackItem[] {
+  const out: StackItem[] = [];
   const regionOf = (a: bigint) => regions.find((r) => a >= r.start && a < r.end);
   let region = regionOf(start.frameAddress ?? start.sp);
   let { ip, sp, bp } = start;
@@ -206,7 +162,7 @@ function walkOrc(
     for (let n = 0; n < MAX_FRAMES; n++) {
       walk.sp = sp;
       const here = regionOf(frameAddress);
-      if (region && here !== region) out.push({ kind: "marker", text: `--- <${region.name}> ---` });
+      if (region && here !== region) out.push({ kind: "left-stack", stack: region.name });
       region = here;
       if (!silent) out.push({ kind: "frame", frameAddress, ip });
       silent = false;

@@ -5,8 +5,9 @@
  * The entry's bitfields are read through BTF: their layout changed in 6.3 (type:2,end:1 → type:3,signal:1).
  * Modules carry their own tables (module.arch.orc_unwind_ip / orc_unwind / num_orcs).
  */
-import type { Kernel } from "../../kernel/kernel.ts";
-import { KdxError } from "../../util/errors.ts";
+
+import { KdxError } from "../../../util/errors.ts";
+import type { Kernel } from "../../kernel.ts";
 
 export const ORC_REG = {
   UNDEFINED: 0,

@@ -1,8 +1,8 @@
 /** The human view of `kdx oops`: each field, then what it means. */
-import { EXPLAIN, explainFrame, explainRip } from "../../report/explain.ts";
-import { GPL_MEANING } from "../../report/taint.ts";
-import type { Frame, RegsFrame, Report } from "../../report/types.ts";
-import type { Style } from "../style.ts";
+import { EXPLAIN, explainFrame, explainRip } from "../report/explain.ts";
+import { GPL_MEANING } from "../report/taint.ts";
+import type { Frame, RegsFrame, Report } from "../report/types.ts";
+import type { Style } from "./style.ts";
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 

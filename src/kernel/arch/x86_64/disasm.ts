@@ -1,16 +1,6 @@
 /** x86-64 decoding with iced-x86 in AT&T syntax, formatted as objdump and gdb show it. */
 import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
 
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-
-/** An instruction's bytes, `bytes[from..to)`, as objdump and crash print them: two hex digits each, space separated. */
-export function hexBytes(bytes: Uint8Array, from: number, to: number): string {
-  const end = Math.min(to, bytes.length);
-  let s = from < end ? HEX[bytes[from]] : "";
-  for (let k = from + 1; k < end; k++) s += ` ${HEX[bytes[k]]}`;
-  return s;
-}
-
 let formatter: Formatter | undefined;
 let gdbFormatter: Formatter | undefined;
 

@@ -4,24 +4,39 @@
  * KASLR put it, vmalloc, vmemmap, modules, per-CPU areas) is found by walking the dead kernel's own page
  * tables from init_top_pgt, 4 or 5 levels, with 1 GiB and 2 MiB pages. Translations are cached per page.
  */
-import type { PhysicalMemory } from "../../dump/physical-memory.ts";
-import { MemoryError, TranslationError } from "../../util/errors.ts";
-import { Lru } from "../../util/lru.ts";
-import type { VmcoreInfo } from "../vmcoreinfo.ts";
+import type { Dump, PhysicalMemory } from "../../../dump/physical-memory.ts";
+import { MemoryError, TranslationError } from "../../../util/errors.ts";
+import { Lru } from "../../../util/lru.ts";
+import type { VmcoreInfo } from "../../vmcoreinfo.ts";
+import type { AddressSpace } from "../architecture.ts";
 
+/** Where x86-64 maps the kernel image (__START_KERNEL_map). */
 export const START_KERNEL_MAP = 0xffffffff80000000n;
+/** The kernel's half of the address space (canonical addresses with bit 47 set, 4-level paging). */
+export const KERNEL_SPACE = 0xffff800000000000n;
 const MASK64 = (1n << 64n) - 1n;
 const PRESENT = 1n;
 const PSE = 0x80n;
 const PHYS_MASK = 0x000ffffffffff000n;
 const PAGE = 4096;
 
+/**
+ * phys_base: VMCOREINFO's NUMBER(phys_base), else the kdump sub-header's, else what /proc/vmcore's
+ * kernel-text segment says (its physical address less its offset into __START_KERNEL_map).
+ */
+export function physBase(info: VmcoreInfo, dump: Dump): bigint | undefined {
+  const fromInfo = info.number("phys_base") ?? dump.physBase;
+  if (fromInfo !== undefined) return fromInfo;
+  const text = dump.loads?.find((l) => l.vaddr >= START_KERNEL_MAP);
+  return text ? BigInt(text.paddr) - (text.vaddr - START_KERNEL_MAP) : undefined;
+}
+
 export interface AddressSpaceOptions {
-  /** When VMCOREINFO lacks NUMBER(phys_base): from the kdump sub-header or the ELF kernel-text segment. */
+  /** When VMCOREINFO lacks NUMBER(phys_base): from the dump (see physBase). */
   physBase?: bigint;
 }
 
-export class X86_64AddressSpace {
+export class X86_64AddressSpace implements AddressSpace {
   readonly physBase: bigint;
   readonly kernelImageSize: bigint;
   readonly fiveLevel: boolean;

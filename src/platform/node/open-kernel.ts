@@ -7,9 +7,9 @@ import { elfSymbols } from "../../kernel/elf-sections.ts";
 import { Kernel } from "../../kernel/kernel.ts";
 import { parseNmText, SymbolTable } from "../../kernel/symbols/symbol-table.ts";
 import { btfFromFile } from "../../kernel/types/find-btf.ts";
-import { nodeCodecs } from "../../platform/node/codecs.ts";
-import { describeFsError, FileSource } from "../../platform/node/file-source.ts";
 import { FormatError } from "../../util/errors.ts";
+import { nodeCodecs } from "./codecs.ts";
+import { describeFsError, FileSource } from "./file-source.ts";
 
 /** True when the file starts like a dump (ELF core, kdump-compressed, flattened). Never throws. */
 export function looksLikeDump(path: string): boolean {

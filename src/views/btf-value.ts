@@ -1,6 +1,6 @@
 /** Values of kernel objects as gdb prints them (crash's `struct NAME ADDR`), read through BTF. */
-import type { Kernel } from "../../kernel/kernel.ts";
-import type { Btf, BtfMember } from "../../kernel/types/btf.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import type { Btf, BtfMember } from "../kernel/types/btf.ts";
 
 const MAX_DEPTH = 4;
 const MAX_ELEMS = 32;

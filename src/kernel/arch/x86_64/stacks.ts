@@ -1,12 +1,19 @@
-/** Where a task's stack walk starts: a sleeping task's switch frame (thread.sp → inactive_task_frame). */
-
-import { parseNotes } from "../../dump/elf-notes.ts";
-import { type CpuRegisters, prstatus } from "../../dump/prstatus.ts";
-import type { Kernel } from "../../kernel/kernel.ts";
-import { kobject } from "../../kernel/types/object.ts";
-import { KdxError } from "../../util/errors.ts";
-import { perCpu, perCpuPtr } from "../tasks.ts";
-import type { StackRegion, UnwindStart } from "./unwind.ts";
+/**
+ * A task's stack walk on x86-64: where it starts (a sleeping task's switch frame, thread.sp →
+ * inactive_task_frame; a running one's panic or NMI frame, or its CPU's registers), the CPU's IRQ and NMI
+ * stacks it may cross, and the ORC walk from there.
+ */
+import { parseNotes } from "../../../dump/elf-notes.ts";
+import { KdxError } from "../../../util/errors.ts";
+import { cpuIds } from "../../helpers/cpumask.ts";
+import { perCpu, perCpuPtr } from "../../helpers/percpu.ts";
+import type { Kernel } from "../../kernel.ts";
+import { kobject } from "../../types/object.ts";
+import type { CpuRegisters, StackWalk, TaskOnCpu } from "../architecture.ts";
+import { START_KERNEL_MAP } from "./address-space.ts";
+import { OrcTables } from "./orc.ts";
+import { prstatus } from "./registers.ts";
+import { type StackRegion, type UnwindStart, unwind } from "./unwind.ts";
 
 const THREAD_SIZE = 16384n;
 const IRQ_STACK_SIZE = 16384n;
@@ -40,7 +47,7 @@ function findReturnInto(kernel: Kernel, stack: StackRegion, fn: string): bigint 
   const dv = new DataView(words.buffer, words.byteOffset, words.byteLength);
   for (let i = 0; i + 8 <= words.length; i += 8) {
     const v = dv.getBigUint64(i, true);
-    if (v < 0xffffffff80000000n) continue;
+    if (v < START_KERNEL_MAP) continue;
     const r = kernel.symbols.resolve(v);
     if (r?.name !== fn || r.offset === 0) continue;
     // A return address: the five bytes before it are a near call.
@@ -66,7 +73,7 @@ export function activeTaskStart(
   cpu: number,
   regs: CpuRegisters | undefined,
 ): UnwindStart {
-  const bp = regs?.regs.rbp ?? 0n;
+  const bp = regs?.regs.bp ?? 0n;
   const t = kobject(kernel, "struct task_struct", task);
   const stacks = [
     irqStack(kernel, cpu),
@@ -96,7 +103,7 @@ export function activeTaskStart(
     }
   }
   if (!regs) throw new KdxError(`no saved registers for CPU ${cpu}, and no panic frame on its stacks`);
-  return { ip: regs.regs.rip, sp: regs.regs.rsp, bp, exact: true, stack: stacks[1] };
+  return { ip: regs.regs.ip, sp: regs.regs.sp, bp, exact: true, stack: stacks[1] };
 }
 
 export function sleepingTaskStart(kernel: Kernel, task: bigint): UnwindStart {
@@ -126,9 +133,8 @@ export function cpuRegisters(
   const sym = kernel.symbols.lookup("crash_notes");
   if (!sym) return { cpus: [], source: "none" };
   const notesPtr = kernel.readU64(sym.address);
-  const nr = kernel.readU32(kernel.symbol("nr_cpu_ids"));
   const cpus: CpuRegisters[] = [];
-  for (let cpu = 0; cpu < Math.min(nr, 8192); cpu++) {
+  for (const cpu of cpuIds(kernel)) {
     try {
       const at = perCpuPtr(kernel, notesPtr, cpu);
       const found = prstatus(parseNotes(kernel.read(at, 1024)).notes);
@@ -138,4 +144,30 @@ export function cpuRegisters(
     }
   }
   return { cpus, source: "the kernel's crash_notes" };
+}
+
+/** The kernel's ORC tables, read once per kernel. */
+export function orcOf(kernel: Kernel): OrcTables {
+  return kernel.memo("x86_64.orc", () => new OrcTables(kernel));
+}
+
+/** The walk for one task: a running one from its CPU's registers and stacks, a sleeping one from its switch frame. */
+export function walkStack(kernel: Kernel, t: TaskOnCpu): StackWalk {
+  const orc = orcOf(kernel);
+  const withoutUnwindTables = !orc.available;
+  if (!t.active)
+    return {
+      items: unwind(kernel, orc, sleepingTaskStart(kernel, t.task)),
+      fromRecordedRegisters: false,
+      withoutUnwindTables,
+    };
+  const cpuRegs = kernel.memo("x86_64.cpu-registers", () => cpuRegisters(kernel, prstatus(kernel.dump.notes)))
+    .cpus[t.cpu];
+  const regions = [irqStack(kernel, t.cpu), nmiStack(kernel, t.cpu)].filter((x) => x !== undefined);
+  const start = activeTaskStart(kernel, t.task, t.cpu, cpuRegs);
+  return {
+    items: unwind(kernel, orc, start, regions),
+    fromRecordedRegisters: start.exact === true,
+    withoutUnwindTables,
+  };
 }
