@@ -16,7 +16,6 @@ export interface MemMapRange {
 const SECTION_HAS_MEM_MAP = 1n << 1n;
 /** The low bits of section_mem_map are flags (SECTION_MAP_LAST_BIT is 1 << 5 in 5.12+; fewer before). */
 const SECTION_MAP_MASK = ~((1n << 5n) - 1n) & 0xffffffffffffffffn;
-const KERNEL_SPACE = 0xffff800000000000n;
 
 /** The mem_map pieces covering page frames below `maxPfn`; sections with no memory map are left out. */
 export function memMapRanges(kernel: Kernel, maxPfn: number): MemMapRange[] {
@@ -59,7 +58,7 @@ export function memMapRanges(kernel: Kernel, maxPfn: number): MemMapRange[] {
         rootAddr = kernel.readU64(root + BigInt(r) * 8n);
         rootCache.set(r, rootAddr);
       }
-      if (rootAddr < KERNEL_SPACE) continue;
+      if (!kernel.arch.isKernelAddress(rootAddr)) continue;
       base = rootAddr + BigInt((nr % perRoot) * sectionSize);
     } else base = root + BigInt(nr * sectionSize);
 
@@ -68,7 +67,7 @@ export function memMapRanges(kernel: Kernel, maxPfn: number): MemMapRange[] {
     const pfnStart = nr * pagesPerSection;
     // The section's map is stored minus its first pfn's offset (sparse_encode_mem_map).
     const memMap = ((coded & SECTION_MAP_MASK) + BigInt(pfnStart) * pageStruct) & 0xffffffffffffffffn;
-    if (memMap < KERNEL_SPACE) continue;
+    if (!kernel.arch.isKernelAddress(memMap)) continue;
     const pfnEnd = Math.min(pfnStart + pagesPerSection, maxPfn);
     const last = out[out.length - 1];
     if (

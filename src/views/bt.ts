@@ -44,14 +44,14 @@ function wordLines(w: FrameWords): string[] {
 
 const NOTES = {
   fromRecordedRegisters: "    (from the CPU's registers as the dump recorded them)",
-  withoutUnwindTables: "    (no ORC tables in this kernel: frames from prologues and frame pointers)",
   scan: "    bt: last resort, a scan of the rest of the stack: return addresses found there, not proven frames",
 };
 
 /** The notes a walk starts with, in the order kdx prints them. */
 function notes(bt: Backtrace): string[] {
   const out: string[] = [];
-  if (bt.withoutUnwindTables) out.push(NOTES.withoutUnwindTables);
+  if (bt.withoutUnwindTables)
+    out.push(`    (no ${bt.unwindTables} tables in this kernel: frames from prologues and frame pointers)`);
   if (bt.fromRecordedRegisters) out.push(NOTES.fromRecordedRegisters);
   return out;
 }

@@ -107,3 +107,58 @@ test("-c and scripts: a command that fails or does not exist is one line on stde
   }
   assert.equal(kdx(["-c", "mod; mod", d.path]).status, 0);
 });
+
+test("a task list damaged so that it loops (in a copy of a fixture): ps says so in one line and the prompt returns", async () => {
+  const { copyFileSync, openSync, writeSync, closeSync } = await import("node:fs");
+  const { openDump } = await import("../../src/dump/open-dump.ts");
+  const { ElfCore } = await import("../../src/dump/elf-core.ts");
+  const { Kernel } = await import("../../src/kernel/kernel.ts");
+  const { listForEach } = await import("../../src/kernel/helpers/list.ts");
+  const { nodeCodecs } = await import("../../src/platform/node/codecs.ts");
+  const { FileSource } = await import("../../src/platform/node/file-source.ts");
+  const src = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
+  const dump = openDump(new FileSource(src.path), nodeCodecs) as InstanceType<typeof ElfCore>;
+  const k = new Kernel(dump);
+  const head = k.symbol("init_task") + BigInt(k.btf.offsetof("task_struct", "tasks"));
+  const nodes = [...listForEach(k, head)];
+  // The fifth task's next pointer sent back to the third: 3 → 4 → 5 → 3 …, never home to init_task.
+  const pa = k.mm.translate(nodes[4]);
+  const at = dump.rawPages.offset(Number(pa / 4096n)) + Number(pa % 4096n);
+  dump.close();
+  const copy = join(tempDir(), "vmcore-looping-tasks");
+  copyFileSync(src.path, copy);
+  const fd = openSync(copy, "r+");
+  const word = Buffer.alloc(8);
+  word.writeBigUInt64LE(nodes[2]);
+  writeSync(fd, word, 0, 8, at);
+  closeSync(fd);
+
+  const steps = [
+    { until: "kdx> " },
+    { send: "ps\r" },
+    { until: "kdx> " },
+    { send: "mod\r" },
+    { until: "kdx> " },
+    { send: "q\r" },
+  ];
+  const r = spawnSync("python3", [join(ROOT, "test/tools/pty-drive.py"), KDX, "-s", copy], {
+    input: JSON.stringify(steps),
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const { screens, status } = JSON.parse(r.stdout);
+  assert.equal(status, 0);
+  for (const s of screens) assert.ok(!s.timeout, `timed out waiting; screen so far:\n${s.text}`);
+  const ps = plain(screens[1].text)
+    .split("\n")
+    .filter((l: string) => l.trim() && l !== "kdx> " && !l.endsWith("ps"));
+  // One line, naming the list and an entry of the loop (where the cycle check closes on it).
+  assert.equal(ps.length, 1, ps.join("\n"));
+  const m = new RegExp(
+    `^ps: list at 0x${head.toString(16)}: loops: entry 0x([0-9a-f]+) comes again after \\d+ entries$`,
+  ).exec(ps[0]);
+  assert.ok(m, ps[0]);
+  assert.ok(nodes.slice(2, 5).includes(BigInt(`0x${m[1]}`)), `${m[1]} is one of the looping entries`);
+  assert.match(plain(screens[2].text), /NAME\s+BASE\s+SIZE\s+OBJECT FILE/, "the session goes on");
+});

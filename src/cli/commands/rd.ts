@@ -66,7 +66,7 @@ words that are kernel addresses as symbol+offset.
               );
         const r = values.s && width === 8 ? session.kernel.symbols.resolveAny(v) : undefined;
         words.push(
-          r && v >= 0xffff800000000000n
+          r && session.kernel.arch.isKernelAddress(v)
             ? `${r.name}${r.offset ? `+${r.offset}` : ""}`.padEnd(16)
             : v.toString(16).padStart(width * 2, "0"),
         );

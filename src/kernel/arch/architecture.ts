@@ -57,6 +57,8 @@ export interface StackWalk {
   fromRecordedRegisters: boolean;
   /** The kernel has no unwind tables: every frame came from prologues and frame pointers. */
   withoutUnwindTables: boolean;
+  /** What the unwind tables are called (ORC on x86-64). */
+  unwindTables: string;
 }
 
 /** A task as the stack walk needs it. */

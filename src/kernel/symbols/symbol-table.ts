@@ -21,7 +21,8 @@ export interface Resolved {
   address: bigint;
 }
 
-const KERNEL_HALF = 0xffff800000000000n;
+/** Kernel addresses are in the upper half on every 64-bit architecture; per-CPU offsets sit near 0. */
+const UPPER_HALF = 1n << 63n;
 
 /** Symbol types that name code: where return addresses and RIPs land. */
 const isText = (type: string) => type === "T" || type === "t" || type === "W" || type === "w";
@@ -58,7 +59,7 @@ export class SymbolTable {
       // Only the kernel image moves: module symbols are already runtime addresses, and per-CPU symbols
       // (offsets into each CPU's area, listed near 0) and absolute ones do not move.
       this.sorted.map((s) =>
-        s.module || s.type === "A" || s.type === "a" || s.address < KERNEL_HALF
+        s.module || s.type === "A" || s.type === "a" || s.address < UPPER_HALF
           ? s
           : { ...s, address: s.address + delta },
       ),

@@ -160,6 +160,7 @@ export function walkStack(kernel: Kernel, t: TaskOnCpu): StackWalk {
       items: unwind(kernel, orc, sleepingTaskStart(kernel, t.task)),
       fromRecordedRegisters: false,
       withoutUnwindTables,
+      unwindTables: "ORC",
     };
   const cpuRegs = kernel.memo("x86_64.cpu-registers", () => cpuRegisters(kernel, prstatus(kernel.dump.notes)))
     .cpus[t.cpu];
@@ -169,5 +170,6 @@ export function walkStack(kernel: Kernel, t: TaskOnCpu): StackWalk {
     items: unwind(kernel, orc, start, regions),
     fromRecordedRegisters: start.exact === true,
     withoutUnwindTables,
+    unwindTables: "ORC",
   };
 }
