@@ -210,3 +210,13 @@ export function usage(): string {
   );
   return `${lines.join("\n")}\n`;
 }
+
+const pipes = (s: string) => s.replace(/\|/g, "\\|");
+
+/** The README's command table (Markdown), kept equal to this list by test/meta/registry.test.ts. */
+export function commandTable(): string {
+  const rows = COMMANDS.map(
+    (c) => `| \`kdx ${pipes(c.synopsis)}\` | ${c.dump ? "crash" : "kdx"} | ${pipes(c.summary)} |`,
+  );
+  return ["| command | from | what it answers |", "| --- | --- | --- |", ...rows].join("\n");
+}
