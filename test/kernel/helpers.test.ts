@@ -1,6 +1,7 @@
 /**
  * The kernel helpers (kernel/helpers/) on one dump of each kernel, against crash's own answers: the task
- * list, per-CPU variables, CPU masks and percpu_counter sums; and a list damaged in a copy (a loop, a NULL)
+ * list, per-CPU variables, CPU masks, percpu_counter sums, find_task through the pid IDR (an XArray), the
+ * vmap areas' rbtree against the kernel's own sorted list, and a task's VMAs from its maple tree; and a list damaged in a copy (a loop, a NULL)
  * ends in a CorruptionError naming it and saying what is wrong (not "does not end" after 4M entries).
  */
 import assert from "node:assert/strict";
@@ -12,7 +13,10 @@ import { ElfCore } from "../../src/dump/elf-core.ts";
 import { openDump } from "../../src/dump/open-dump.ts";
 import { cpuIds, cpumask } from "../../src/kernel/helpers/cpumask.ts";
 import { listForEach, listForEachEntry } from "../../src/kernel/helpers/list.ts";
+import { mtForEach } from "../../src/kernel/helpers/maple-tree.ts";
 import { perCpu, percpuCounterSum } from "../../src/kernel/helpers/percpu.ts";
+import { findTask } from "../../src/kernel/helpers/pid.ts";
+import { rbtreeInorderForEach } from "../../src/kernel/helpers/rbtree.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
 import { kobject } from "../../src/kernel/types/object.ts";
 import { nodeCodecs } from "../../src/platform/node/codecs.ts";
@@ -24,7 +28,7 @@ import { PatchedSource, wordPatch } from "../patched-source.ts";
 const ONE_OF_EACH = ["5.10-null/vmcore.elf", "6.1-null/vmcore.elf", "7.2-null/vmcore.elf"];
 
 for (const d of fixtureDumps().filter((x) => ONE_OF_EACH.includes(x.id))) {
-  test(`${d.id}: list_for_each_entry, per_cpu, cpumask and percpu_counter agree with crash`, () => {
+  test(`${d.id}: list, per_cpu, cpumask, percpu_counter, IDR/XArray, rbtree and maple tree walks agree with crash`, () => {
     const dump = openDump(new FileSource(d.path), nodeCodecs);
     try {
       const k = new Kernel(dump);
@@ -70,10 +74,65 @@ for (const d of fixtureDumps().filter((x) => ONE_OF_EACH.includes(x.id))) {
           "percpu_counter_sum of MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES",
         );
       } else assert.equal(rss.typeName, "struct mm_rss_stat");
+
+      // find_task (the pid namespace's IDR, an XArray, then the pid's hlist) names every task crash lists.
+      for (const [pid, task] of psLines(oracle("crash-ps.txt")))
+        if (pid !== 0) assert.equal(findTask(k, pid)?.address, task, `find_task(${pid})`);
+
+      // The vmap areas' rbtree, in order, is the kernel's own sorted vmap_area_list (where it keeps one).
+      // (7.x keeps the busy areas per node; the free areas' tree is still one.)
+      const root = k.symbols.lookup("vmap_area_root") ?? k.symbols.lookup("free_vmap_area_root");
+      assert.ok(root, "a vmap area tree");
+      const inTree = [...rbtreeInorderForEach(k, root.address)];
+      const starts = inTree.map((n) => containerStart(k, n));
+      assert.ok(
+        inTree.length > 10 && starts.every((v, i) => i === 0 || v > starts[i - 1]),
+        "in address order",
+      );
+      if (root.name === "vmap_area_root" && k.symbols.lookup("vmap_area_list")) {
+        const listOff = BigInt(k.btf.offsetof("vmap_area", "list"));
+        const rbOff = BigInt(k.btf.offsetof("vmap_area", "rb_node"));
+        const onList = [...listForEach(k, k.symbol("vmap_area_list"))].map((n) => n - listOff + rbOff);
+        assert.deepEqual(inTree, onList);
+      }
+
+      // The panic task's VMAs from its mm's maple tree (6.1+) are crash's vm list, address for address.
+      const vm = oracle("crash-vm.txt");
+      const vmas = [...vm.matchAll(/^([0-9a-f]{16})\s+([0-9a-f]+)\s+([0-9a-f]+)\s/gm)].map((m) => [
+        BigInt(`0x${m[1]}`),
+        BigInt(`0x${m[2]}`),
+        BigInt(`0x${m[3]}`) - 1n,
+      ]);
+      const owner = kobject(k, "struct task_struct", BigInt(`0x${/TASK: ([0-9a-f]+)/.exec(vm)![1]}`)).member(
+        "mm",
+      );
+      if (k.btf.has("mm_struct", "mm_mt")) {
+        const got = [...mtForEach(k, owner.member("mm_mt").address)].map(([first, last, e]) => [
+          e,
+          first,
+          last,
+        ]);
+        assert.deepEqual(got, vmas);
+      } else assert.ok(k.btf.has("mm_struct", "mmap"), "before 6.1 the VMAs are a list (mm->mmap)");
     } finally {
       dump.close();
     }
   });
+}
+
+/** [pid, task] of every line of crash's ps. */
+function psLines(ps: string): [number, bigint][] {
+  return [...ps.matchAll(/^[> ]\s*(\d+)\s+\d+\s+\d+\s+([0-9a-f]{16})\s/gm)].map((m) => [
+    Number(m[1]),
+    BigInt(`0x${m[2]}`),
+  ]);
+}
+
+/** A vmap_area's va_start, from its rb_node's address. */
+function containerStart(k: Kernel, node: bigint): bigint {
+  return k.readU64(
+    node - BigInt(k.btf.offsetof("vmap_area", "rb_node")) + BigInt(k.btf.offsetof("vmap_area", "va_start")),
+  );
 }
 
 test("a list that loops, or meets a NULL, in a copy of a dump: a CorruptionError naming the list and the fault", () => {
