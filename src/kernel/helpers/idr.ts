@@ -5,7 +5,9 @@ import { xaForEach } from "./xarray.ts";
 /** Every allocated ID of the struct idr at `idr`, with its pointer: [id, pointer], in ID order. */
 export function* idrForEach(kernel: Kernel, idr: bigint): Generator<[bigint, bigint]> {
   const btf = kernel.btf;
-  const base = btf.has("idr", "idr_base") ? BigInt(kernel.readU32(idr + BigInt(btf.offsetof("idr", "idr_base")))) : 0n;
+  const base = btf.has("idr", "idr_base")
+    ? BigInt(kernel.readU32(idr + BigInt(btf.offsetof("idr", "idr_base"))))
+    : 0n;
   for (const [i, e] of xaForEach(kernel, idr + BigInt(btf.offsetof("idr", "idr_rt")))) yield [i + base, e];
 }
 

@@ -54,8 +54,13 @@ export function* mtForEach(kernel: Kernel, mt: bigint): Generator<[bigint, bigin
       const type = Number((entry >> 3n) & 0xfn);
       if (type !== LEAF_64 && type !== RANGE_64 && type !== ARANGE_64)
         throw new CorruptionError("maple tree", mt, `node 0x${node.toString(16)} has unknown type ${type}`);
-      const l = type === ARANGE_64 ? layout(kernel, "maple_arange_64", "ma64") : layout(kernel, "maple_range_64", "mr64");
-      const pivots = Array.from({ length: l.pivots }, (_, i) => kernel.readU64(node + l.pivot + BigInt(i * 8)));
+      const l =
+        type === ARANGE_64
+          ? layout(kernel, "maple_arange_64", "ma64")
+          : layout(kernel, "maple_range_64", "mr64");
+      const pivots = Array.from({ length: l.pivots }, (_, i) =>
+        kernel.readU64(node + l.pivot + BigInt(i * 8)),
+      );
       let end: number;
       const metaEnd = () => kernel.read(node + l.metaEnd, 1)[0];
       if (type === ARANGE_64) end = metaEnd();
@@ -63,7 +68,8 @@ export function* mtForEach(kernel: Kernel, mt: bigint): Generator<[bigint, bigin
         const lastPivot = pivots[l.pivots - 1];
         end = !lastPivot ? metaEnd() : lastPivot === max ? l.pivots - 1 : l.pivots;
       }
-      if (end > l.pivots) throw new CorruptionError("maple tree", mt, `node 0x${node.toString(16)} ends at slot ${end}`);
+      if (end > l.pivots)
+        throw new CorruptionError("maple tree", mt, `node 0x${node.toString(16)} ends at slot ${end}`);
       const slot = (i: number) => kernel.readU64(node + l.slot + BigInt(i * 8));
       let prev = min;
       for (let i = 0; i <= end; i++) {

@@ -45,14 +45,20 @@ export function* rbtreeInorderForEach(kernel: Kernel, root: bigint): Generator<b
   let last = 0n;
   for (let node = rbFirst(kernel, root); node; node = rbNext(kernel, node)) {
     if (++n > LIMIT) throw new CorruptionError("rbtree", root, `more than ${LIMIT} nodes: it loops`);
-    if (node === last) throw new CorruptionError("rbtree", root, `node 0x${node.toString(16)} follows itself`);
+    if (node === last)
+      throw new CorruptionError("rbtree", root, `node 0x${node.toString(16)} follows itself`);
     last = node;
     yield node;
   }
 }
 
 /** Every entry of the tree, as the structs containing its rb_node `member` (rbtree_inorder_for_each_entry). */
-export function* rbtreeInorderForEachEntry(root: KernelObject, type: string, member: string): Generator<KernelObject> {
+export function* rbtreeInorderForEachEntry(
+  root: KernelObject,
+  type: string,
+  member: string,
+): Generator<KernelObject> {
   const offset = memberOffset(root.kernel, type, member);
-  for (const node of rbtreeInorderForEach(root.kernel, root.address)) yield kobject(root.kernel, type, node - offset);
+  for (const node of rbtreeInorderForEach(root.kernel, root.address))
+    yield kobject(root.kernel, type, node - offset);
 }

@@ -42,7 +42,8 @@ export function* xaForEach(kernel: Kernel, xa: bigint): Generator<[bigint, bigin
   }
   const layout = nodeLayout(kernel);
   function* walk(node: bigint, base: bigint, depth: number): Generator<[bigint, bigint]> {
-    if (depth > MAX_DEPTH) throw new CorruptionError("xarray", xa, `nodes nested deeper than ${MAX_DEPTH} levels`);
+    if (depth > MAX_DEPTH)
+      throw new CorruptionError("xarray", xa, `nodes nested deeper than ${MAX_DEPTH} levels`);
     const shift = BigInt(kernel.read(node + layout.shift, 1)[0]);
     const b = kernel.read(node + layout.slots, layout.count * 8);
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -69,6 +70,8 @@ export function xaLoad(kernel: Kernel, xa: bigint, index: bigint): bigint {
 function xarrayHeadOffset(kernel: Kernel): number {
   return kernel.memo("helpers.xa_head", () => {
     const btf = kernel.btf;
-    return btf.find("xarray", "struct") ? btf.offsetof("xarray", "xa_head") : btf.offsetof("radix_tree_root", "xa_head");
+    return btf.find("xarray", "struct")
+      ? btf.offsetof("xarray", "xa_head")
+      : btf.offsetof("radix_tree_root", "xa_head");
   });
 }

@@ -305,7 +305,20 @@ export class Btf {
    * A member by path ("se.exec_start", "thread_info.cpu"), looking into anonymous structs and unions as C
    * does: the bit offset from the start of `structId` and the member's type.
    */
+  private readonly members = new Map<string, { bitOffset: number; bitSize: number; type: number }>();
+
   member(structId: number, path: string): { bitOffset: number; bitSize: number; type: number } {
+    // Analyses ask for the same few members of every task, page or module: each path is looked up once.
+    const key = `${structId}:${path}`;
+    let hit = this.members.get(key);
+    if (!hit) {
+      hit = this.lookupMember(structId, path);
+      this.members.set(key, hit);
+    }
+    return hit;
+  }
+
+  private lookupMember(structId: number, path: string): { bitOffset: number; bitSize: number; type: number } {
     let t = this.resolve(structId);
     let bitOffset = 0;
     let found: BtfMember | undefined;
