@@ -4,8 +4,9 @@
  * once (page refcount > 1, not reserved), from the struct pages in vmemmap.
  */
 
-import { listEntries } from "../kernel/helpers/list.ts";
+import { listForEachEntry } from "../kernel/helpers/list.ts";
 import type { Kernel } from "../kernel/kernel.ts";
+import { kobject } from "../kernel/types/object.ts";
 import { KdxError } from "../util/errors.ts";
 
 export interface MemInfo {
@@ -64,38 +65,30 @@ export function sharedPages(kernel: Kernel): number {
 
 /** Pages cached for block devices (crash's BUFFERS): every bdev inode's page count. */
 function bufferPages(kernel: Kernel): number {
-  const btf = kernel.btf;
   const sbSym = kernel.symbols.lookup("blockdev_superblock");
   if (!sbSym) return 0;
   const sb = kernel.readU64(sbSym.address);
   if (!sb) return 0;
-  const mapping = BigInt(btf.offsetof("inode", "i_mapping"));
-  const nrpages = BigInt(btf.offsetof("address_space", "nrpages"));
+  const inodes = kobject(kernel, "struct super_block", sb).member("s_inodes");
   let pages = 0;
-  for (const inode of listEntries(
-    kernel,
-    sb + BigInt(btf.offsetof("super_block", "s_inodes")),
-    btf.offsetof("inode", "i_sb_list"),
-  )) {
-    const m = kernel.readU64(inode + mapping);
-    if (m) pages += Number(kernel.readU64(m + nrpages));
+  for (const inode of listForEachEntry(inodes, "struct inode", "i_sb_list")) {
+    const mapping = inode.member("i_mapping");
+    if (mapping.value()) pages += Number(mapping.deref().member("nrpages").value());
   }
   return pages;
 }
 
 function hugePages(kernel: Kernel): { total: number; free: number } {
-  const btf = kernel.btf;
   const max = kernel.symbols.lookup("hugetlb_max_hstate");
   if (!max) return { total: 0, free: 0 };
   const n = kernel.readU32(max.address);
-  const hstate = btf.find("hstate", "struct")!;
   let total = 0;
   let free = 0;
   for (let i = 0; i < Math.min(n, 8); i++) {
-    const h = kernel.symbol("hstates") + BigInt(i * hstate.size!);
-    const order = kernel.readU32(h + BigInt(btf.offsetof("hstate", "order")));
-    total += Number(kernel.readU64(h + BigInt(btf.offsetof("hstate", "nr_huge_pages")))) << order;
-    free += Number(kernel.readU64(h + BigInt(btf.offsetof("hstate", "free_huge_pages")))) << order;
+    const h = kobject(kernel, "struct hstate", kernel.symbol("hstates")).element(i);
+    const order = Number(h.member("order").value());
+    total += Number(h.member("nr_huge_pages").value()) << order;
+    free += Number(h.member("free_huge_pages").value()) << order;
   }
   return { total, free };
 }

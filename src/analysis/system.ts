@@ -2,8 +2,9 @@
  * What crash's `sys` says of the dead machine, read from the dump alone: the clock (timekeeper), uptime
  * (jiffies and HZ), load average, CPUs online, the uts name, memory, taint, and the panic message.
  */
+import { cpumask } from "../kernel/helpers/cpumask.ts";
 import type { Kernel } from "../kernel/kernel.ts";
-import { cstring } from "../util/bytes.ts";
+import { type KernelObject, kobject } from "../kernel/types/object.ts";
 import { KdxError } from "../util/errors.ts";
 import { formatCrashLog } from "./printk/format.ts";
 import { readKernelLog } from "./printk/index.ts";
@@ -30,12 +31,6 @@ export interface SystemInfo {
 
 const FSHIFT = 11n;
 
-function bits(b: Uint8Array): number {
-  let n = 0;
-  for (const x of b) for (let v = x; v; v &= v - 1) n++;
-  return n;
-}
-
 /** The panic message from the log, as crash picks it: the last line that is a "Kernel panic" (not its end marker). */
 export function panicMessage(lines: string[]): string | undefined {
   for (let i = lines.length - 1; i >= 0; i--) {
@@ -55,10 +50,9 @@ export function sys(kernel: Kernel): SystemInfo {
 }
 
 export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
-  const btf = kernel.btf;
   const u64 = (s: string, off = 0n) => kernel.readU64(kernel.symbol(s) + off);
 
-  const date = Number(kernel.readU64(timekeeper(kernel) + BigInt(btf.offsetof("timekeeper", "xtime_sec"))));
+  const date = Number(timekeeperObject(kernel).member("xtime_sec").value());
 
   const hz = kernelHz(kernel);
   const uptimeSeconds = Number(jiffiesSinceBoot(kernel, hz) / BigInt(hz));
@@ -69,17 +63,11 @@ export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
     return `${v >> FSHIFT}.${(((v & ((1n << FSHIFT) - 1n)) * 100n) >> FSHIFT).toString().padStart(2, "0")}`;
   }) as [string, string, string];
 
-  const nrCpus = kernel.readU32(kernel.symbol("nr_cpu_ids"));
-  const maskBytes = Math.ceil(nrCpus / 8);
-  const online = bits(kernel.read(kernel.symbol("__cpu_online_mask"), maskBytes));
-  const present = bits(kernel.read(kernel.symbol("__cpu_present_mask"), maskBytes));
+  const online = cpumask(kernel, "__cpu_online_mask").length;
+  const present = cpumask(kernel, "__cpu_present_mask").length;
 
-  const uts = kernel.read(
-    kernel.symbol("init_uts_ns") +
-      BigInt(kernel.vmcoreinfo.offset("uts_namespace.name") ?? btf.offsetof("uts_namespace", "name")),
-    6 * 65,
-  );
-  const field = (i: number) => cstring(uts, i * 65, 65);
+  const uts = kobject(kernel, "struct uts_namespace", kernel.symbol("init_uts_ns")).member("name");
+  const field = (name: string) => uts.member(name).string(65);
   const taintMask = u64("tainted_mask");
 
   return {
@@ -89,10 +77,10 @@ export function systemInfo(kernel: Kernel, logLines: string[]): SystemInfo {
     uptimeSeconds,
     loadAverage: load,
     tasks: psRows(kernel).length,
-    nodename: field(1),
-    release: field(2),
-    version: field(3),
-    machine: field(4),
+    nodename: field("nodename"),
+    release: field("release"),
+    version: field("version"),
+    machine: field("machine"),
     mhz: kernel.arch.cpuMhz(kernel) ?? 0,
     memoryBytes: nodePages(kernel, "node_present_pages") * 4096,
     tainted: taintMask !== 0n,
@@ -121,9 +109,7 @@ export function kernelHz(kernel: Kernel): number {
     // A damaged dump can give any number here: only a HZ a kernel can have is taken.
     if (HZ_CHOICES.includes(hz)) return hz;
   }
-  const btf = kernel.btf;
-  const monoNs = kernel.readU64(timekeeper(kernel) + BigInt(btf.offsetof("timekeeper", "tkr_mono.base")));
-  const mono = Number(BigInt.asIntN(64, monoNs)) / 1e9;
+  const mono = Number(timekeeperObject(kernel).member("tkr_mono.base").value()) / 1e9;
   let best = HZ_CHOICES[0];
   let bestErr = Number.POSITIVE_INFINITY;
   for (const hz of HZ_CHOICES) {
@@ -144,7 +130,7 @@ export function timekeeper(kernel: Kernel): bigint {
   if (btf.has("tk_data", "timekeeper")) {
     const data = kernel.symbols.lookup("timekeeper_data") ?? kernel.symbols.lookup("tk_core");
     if (!data) throw new KdxError("the kernel has neither timekeeper_data nor tk_core: no clock to read");
-    return data.address + BigInt(btf.offsetof("tk_data", "timekeeper"));
+    return kobject(kernel, "struct tk_data", data.address).member("timekeeper").address;
   }
   const seqSize = btf.sizeof(btf.find("seqcount_raw_spinlock_t")!.id);
   return kernel.symbol("tk_core") + BigInt((seqSize + 7) & ~7);
@@ -155,10 +141,12 @@ export function timekeeper(kernel: Kernel): bigint {
  * offs_real - offs_boot (getboottime64), both read through BTF.
  */
 export function bootTime(kernel: Kernel): number {
-  const btf = kernel.btf;
-  const tk = timekeeper(kernel);
-  const ns = (m: string) => BigInt.asIntN(64, kernel.readU64(tk + BigInt(btf.offsetof("timekeeper", m))));
-  return Number((ns("offs_real") - ns("offs_boot")) / 1_000_000_000n);
+  const tk = timekeeperObject(kernel);
+  return Number((tk.member("offs_real").value() - tk.member("offs_boot").value()) / 1_000_000_000n);
+}
+
+function timekeeperObject(kernel: Kernel): KernelObject {
+  return kobject(kernel, "struct timekeeper", timekeeper(kernel));
 }
 
 /** crash's width for caller ids in `log -P`: from the kernel's pid_max. */

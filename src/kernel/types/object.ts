@@ -81,6 +81,11 @@ export class KernelObject {
     throw new KdxError(`${this.typeName} cannot be indexed`);
   }
 
+  /** The object `i` places after this one, in an array of its type (&obj[i] in C: a global array BTF does not type). */
+  element(i: number): KernelObject {
+    return new KernelObject(this.kernel, this.btf, this.typeId, this.address + BigInt(i * this.size));
+  }
+
   /** An integer, enum, bool or pointer's value (pointers as their address). */
   value(): bigint {
     const t = this.type;
