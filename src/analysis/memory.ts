@@ -110,7 +110,10 @@ export function memInfo(kernel: Kernel, opts: { shared?: boolean } = {}): MemInf
   const overKb = kbytes ? Number(kernel.readU64(kbytes.address)) : 0;
   const commitLimit =
     (overKb ? overKb / 4 : Math.floor(((totalPages - huge.total) * ratio) / 100)) + swapTotal;
-  const vca = kernel.symbol("vm_committed_as") + BigInt(kernel.btf.offsetof("percpu_counter", "count"));
+  // crash takes the shared count alone, not percpu_counter_sum.
+  const vca = kobject(kernel, "struct percpu_counter", kernel.symbol("vm_committed_as"))
+    .member("count")
+    .value();
   return {
     totalPages,
     freePages,
@@ -123,6 +126,6 @@ export function memInfo(kernel: Kernel, opts: { shared?: boolean } = {}): MemInf
     swapTotal,
     swapFree,
     commitLimit,
-    committed: Math.max(0, i64(kernel.readU64(vca))),
+    committed: Math.max(0, Number(vca)),
   };
 }
