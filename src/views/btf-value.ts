@@ -109,23 +109,24 @@ function memberText(
   return m.name ? `${m.name} = ${value}` : value;
 }
 
-/** One member by path (`se.exec_start`) of the object at `addr`: "  name = value". */
+/** One member by path (`se.exec_start`) of an object, from the object's bytes: "  name = value". */
 export function formatMember(
   kernel: Kernel,
   structId: number,
-  addr: bigint,
+  object: Uint8Array,
   path: string,
   btf: Btf = kernel.btf,
 ): string {
   const { bitOffset, bitSize, type } = btf.member(structId, path);
   const name = path.split(".").at(-1)!;
+  const byte = Math.floor(bitOffset / 8);
   if (bitSize) {
-    const b = kernel.read(addr + BigInt(Math.floor(bitOffset / 8)), 8);
-    const v = (readInt(b, 8, false) >> BigInt(bitOffset % 8)) & ((1n << BigInt(bitSize)) - 1n);
+    const b = object.subarray(byte, byte + 8).slice();
+    const v = (readInt(b, b.length, false) >> BigInt(bitOffset % 8)) & ((1n << BigInt(bitSize)) - 1n);
     return `  ${name} = ${v},`;
   }
   const size = btf.sizeof(type);
-  return `  ${name} = ${formatValue(kernel, type, kernel.read(addr + BigInt(bitOffset / 8), size), "  ", 0, btf)},`;
+  return `  ${name} = ${formatValue(kernel, type, object.subarray(byte, byte + size), "  ", 0, btf)},`;
 }
 
 /** The same value as JSON: integers as numbers when exact, else strings; pointers as hex strings. */

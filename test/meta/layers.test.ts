@@ -169,3 +169,18 @@ test("analyses read kernel structs as typed objects: offsets by hand only in the
   }
   assert.deepEqual(bad, []);
 });
+
+test("views print records: none reads the dead kernel's memory", () => {
+  const bad = files
+    .filter((f) => room(f) === "views")
+    .flatMap((f) =>
+      readFileSync(f, "utf8")
+        .split("\n")
+        .map((line, n) => [line, n] as const)
+        .filter(([line]) =>
+          /kernel\.(read|readU64|readU32|readCString|readString)\(|\.memory\.read\(/.test(line),
+        )
+        .map(([line, n]) => `${relative(ROOT, f)}:${n + 1}: ${line.trim()}`),
+    );
+  assert.deepEqual(bad, []);
+});

@@ -90,11 +90,11 @@ With an address (or a symbol): the object's contents, or only the members named 
         return;
       }
       const addr = address(session, where);
+      const bytes = session.kernel.read(addr, t.size!);
       if (members.length) {
-        for (const m of members) out.write(`${formatMember(session.kernel, t.id, addr, m, btf)}\n`);
+        for (const m of members) out.write(`${formatMember(session.kernel, t.id, bytes, m, btf)}\n`);
         return;
       }
-      const bytes = session.kernel.read(addr, t.size!);
       out.write(`${kind} ${typeName} ${formatValue(session.kernel, t.id, bytes, "", 0, btf)}\n`);
     },
   };

@@ -48,9 +48,10 @@ read through the kernel's BTF; -R shows only the named members.
     }
     for (const r of hits) {
       out.write(`${taskHeader(r)}\n`);
+      const bytes = kernel.read(r.task, ts.size!);
       if (values.R)
-        for (const m of values.R.split(",")) out.write(`${formatMember(kernel, ts.id, r.task, m)}\n`);
-      else out.write(`struct task_struct ${formatValue(kernel, ts.id, kernel.read(r.task, ts.size!), "")}\n`);
+        for (const m of values.R.split(",")) out.write(`${formatMember(kernel, ts.id, bytes, m)}\n`);
+      else out.write(`struct task_struct ${formatValue(kernel, ts.id, bytes, "")}\n`);
       if (hits.length > 1) out.write("\n");
     }
   },
