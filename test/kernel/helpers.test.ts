@@ -12,7 +12,7 @@ import { psRows } from "../../src/analysis/tasks.ts";
 import { ElfCore } from "../../src/dump/elf-core.ts";
 import { openDump } from "../../src/dump/open-dump.ts";
 import { cpuIds, cpumask } from "../../src/kernel/helpers/cpumask.ts";
-import { listForEach, listForEachEntry } from "../../src/kernel/helpers/list.ts";
+import { listForEach, listForEachEntry, llistForEachEntry } from "../../src/kernel/helpers/list.ts";
 import { mtForEach } from "../../src/kernel/helpers/maple-tree.ts";
 import { perCpu, percpuCounterSum } from "../../src/kernel/helpers/percpu.ts";
 import { findTask } from "../../src/kernel/helpers/pid.ts";
@@ -157,5 +157,41 @@ test("a list that loops, or meets a NULL, in a copy of a dump: a CorruptionError
       what,
     );
   }
+  file.close();
+});
+
+test("llist_for_each_entry: two tasks queued for a remote wake-up on CPU 0's call_single_queue, in a copy of a dump", () => {
+  // As ttwu_queue_wakelist queues them: the per-CPU llist_head's first → task A's wake_entry.llist → task
+  // B's → NULL. The dump's queue is empty at the crash; the copy fills it.
+  const d = fixtureDumps().find((x) => x.id === "6.1-null/vmcore.elf")!;
+  const file = new FileSource(d.path);
+  const clean = new ElfCore(file);
+  const k0 = new Kernel(clean);
+  const offsetOf = (va: bigint) => {
+    const pa = k0.mm.translate(va);
+    return clean.rawPages.offset(Number(pa / 4096n)) + Number(pa % 4096n);
+  };
+  const queue = perCpu(k0, "call_single_queue", 0);
+  const [a, b] = psRows(k0)
+    .filter((r) => !r.active && r.pid > 1)
+    .slice(0, 2);
+  const node = (t: bigint) => t + BigInt(k0.btf.offsetof("task_struct", "wake_entry.llist"));
+  const patches = new Map([
+    ...wordPatch(offsetOf(queue), node(a.task)),
+    ...wordPatch(offsetOf(node(a.task)), node(b.task)),
+    ...wordPatch(offsetOf(node(b.task)), 0n),
+  ]);
+  const k = new Kernel(new ElfCore(new PatchedSource(file, patches)));
+  const head = kobject(k, "struct llist_head", queue);
+  assert.deepEqual(
+    [...llistForEachEntry(head, "struct task_struct", "wake_entry.llist")].map((t) =>
+      t.member("pid").value(),
+    ),
+    [BigInt(a.pid), BigInt(b.pid)],
+  );
+  assert.deepEqual(
+    [...llistForEachEntry(kobject(k0, "struct llist_head", queue), "struct task_struct", "wake_entry.llist")],
+    [],
+  );
   file.close();
 });

@@ -1,6 +1,6 @@
 /**
- * The kernel's linked lists (include/linux/list.h), as drgn's helpers walk them: list_for_each,
- * list_for_each_entry, hlist_for_each_entry. A walk that does not come back to its
+ * The kernel's linked lists (include/linux/list.h, llist.h), as drgn's helpers walk them: list_for_each,
+ * list_for_each_entry, hlist_for_each_entry, llist_for_each_entry. A walk that does not come back to its
  * head, or that meets a node it has seen, is a CorruptionError naming the list, never an endless loop.
  */
 import { CorruptionError } from "../../util/errors.ts";
@@ -70,6 +70,18 @@ export function* hlistForEachEntry(
   const offset = memberOffset(head.kernel, type, member);
   const first = head.member("first").value();
   for (const node of follow(head.kernel, "hlist", head.address, first, 0n))
+    yield kobject(head.kernel, type, node - offset);
+}
+
+/** Every entry of an llist (llist_for_each_entry): from llist_head.first along llist_node.next to NULL. */
+export function* llistForEachEntry(
+  head: KernelObject,
+  type: string,
+  member: string,
+): Generator<KernelObject> {
+  const offset = memberOffset(head.kernel, type, member);
+  const first = head.member("first").value();
+  for (const node of follow(head.kernel, "llist", head.address, first, 0n))
     yield kobject(head.kernel, type, node - offset);
 }
 
