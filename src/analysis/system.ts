@@ -154,3 +154,23 @@ export function pidMaxChars(kernel: Kernel): number {
   const pidMax = kernel.readU32(kernel.symbol("pid_max"));
   return pidMax <= 99999 ? 6 : pidMax <= 999999 ? 7 : 8;
 }
+
+/**
+ * The taint letters as crash's sys -t shows them (show_kernel_taints): the kernel's own taint_flags[]
+ * table, each set bit's c_true, each clear bit's c_false unless it is blank, '-' or 'G'. The table's
+ * length is its symbol's size over struct taint_flag's (no debuginfo says it), bounded by 64.
+ */
+export function taintLetters(kernel: Kernel): { mask: bigint; letters: string } {
+  const mask = kernel.readU64(kernel.symbol("tainted_mask"));
+  const first = kobject(kernel, "struct taint_flag", kernel.symbol("taint_flags"));
+  const count = Math.min(64, Math.floor((kernel.symbols.extent("taint_flags") ?? 0) / first.size));
+  let letters = "";
+  for (let i = 0; i < count; i++) {
+    const flag = first.element(i);
+    const set = (mask >> BigInt(i)) & 1n;
+    const c = String.fromCharCode(Number(flag.member(set ? "c_true" : "c_false").value()));
+    if (!/^[A-Z]$/.test(String.fromCharCode(Number(flag.member("c_true").value())))) break;
+    if (set || (c !== " " && c !== "-" && c !== "G")) letters += c;
+  }
+  return { mask, letters };
+}

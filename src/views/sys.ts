@@ -61,3 +61,12 @@ export function renderSys(s: SystemInfo, c: SysContext): string {
 export function sysJson(s: SystemInfo, c: SysContext): string {
   return `${JSON.stringify({ schema: "kdx.sys/1", ...s, taintMask: `0x${s.taintMask.toString(16)}`, dumpfile: c.dumpfile, partial: c.partial, symbols: c.symbols })}\n`;
 }
+
+/** sys -t: "TAINTED_MASK: 3080  DOE". */
+export function renderTaint(t: { mask: bigint; letters: string }): string {
+  return `TAINTED_MASK: ${t.mask.toString(16)}  ${t.letters}\n`;
+}
+
+export function taintJson(t: { mask: bigint; letters: string }): string {
+  return `${JSON.stringify({ schema: "kdx.sys-t/1", taintedMask: `0x${t.mask.toString(16)}`, letters: t.letters })}\n`;
+}

@@ -177,6 +177,37 @@ export const COMMANDS: readonly CommandEntry[] = [
     "whatis TYPE|SYMBOL: a type's definition, or what a symbol is",
     async () => (await import("./struct.ts")).whatis,
   ),
+  dump(
+    "eval",
+    "eval [-b] EXPRESSION DUMP",
+    "eval (x op y) | value: in hex, decimal, octal and binary",
+    async () => (await import("./numbers.ts")).evalCommand,
+  ),
+  dump(
+    "ascii",
+    "ascii VALUE DUMP",
+    "ascii VALUE: a word's bytes as characters",
+    async () => (await import("./numbers.ts")).ascii,
+  ),
+  dump(
+    "ptob",
+    "ptob PFN DUMP",
+    "ptob PFN: a page frame's physical address",
+    async () => (await import("./numbers.ts")).ptob,
+  ),
+  dump(
+    "btop",
+    "btop ADDRESS DUMP",
+    "btop ADDRESS: the page frame a physical address is in",
+    async () => (await import("./numbers.ts")).btop,
+  ),
+  dump(
+    "ptov",
+    "ptov PHYSICAL DUMP",
+    "ptov PHYSICAL: its address in the kernel's direct map",
+    async () => (await import("./numbers.ts")).ptov,
+  ),
+  dump("wr", "wr ...", "wr: refused, a dump is read-only", async () => (await import("./numbers.ts")).wr),
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

@@ -89,6 +89,8 @@ export interface Architecture {
   pageSize: number;
   /** Whether an address is in the kernel's half of the address space. */
   isKernelAddress(va: bigint): boolean;
+  /** Where the kernel maps all physical memory (PAGE_OFFSET: crash's PTOV). */
+  directMapBase(kernel: Kernel): bigint;
   /** The kernel's address space: its page tables, from what VMCOREINFO and the dump say. */
   addressSpace(memory: PhysicalMemory, vmcoreinfo: VmcoreInfo, dump: Dump): AddressSpace;
   /** phys_base (where the kernel image was loaded) as the dump records it, if it does. */

@@ -121,6 +121,19 @@ export class SymbolTable {
     return { name: s.name, type: s.type, offset: Number(addr - s.address), module: s.module };
   }
 
+  /**
+   * The bytes from a symbol to the next at a higher address: the most its object can span (kallsyms records
+   * no sizes). Undefined for a name the table lacks.
+   */
+  extent(name: string): number | undefined {
+    const s = this.byName.get(name);
+    if (!s) return undefined;
+    const a = this.sorted;
+    let next = this.floor(s.address) + 1;
+    while (next < a.length && a[next].address === s.address) next++;
+    return next < a.length ? Number(a[next].address - s.address) : undefined;
+  }
+
   /** The text symbol containing `addr`, its size taken as the distance to the next symbol. */
   resolve(addr: bigint): Resolved | undefined {
     const a = this.sorted;

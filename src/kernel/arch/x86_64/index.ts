@@ -16,6 +16,11 @@ export const x86_64: Architecture = {
     (uts === undefined && (info.symbol("init_top_pgt") ?? info.symbol("init_level4_pgt")) !== undefined),
   pageSize: 4096,
   isKernelAddress: (va) => va >= KERNEL_SPACE,
+  // page_offset_base: where KASLR put the direct map (__PAGE_OFFSET_BASE_L4 without KASLR).
+  directMapBase: (kernel) => {
+    const base = kernel.symbols.lookup("page_offset_base");
+    return base ? kernel.readU64(base.address) : 0xffff888000000000n;
+  },
   addressSpace: (memory, info, dump) =>
     new X86_64AddressSpace(memory, info, { physBase: physBase(info, dump) }),
   physBase,
