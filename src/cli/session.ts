@@ -15,6 +15,8 @@ export interface Session {
   context?: bigint;
   /** A vmlinux given for symbols: its DWARF line tables serve `bt -l`. */
   vmlinux?: VmlinuxFile;
+  /** How many values p, px and pd have printed: crash's (gdb's) value history, $1, $2, … */
+  values?: number;
   /** The crash commands this session runs, by name (the shell's; `kdx CMD DUMP` runs one). */
   commands: ReadonlyMap<string, SessionCommand>;
 }

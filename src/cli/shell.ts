@@ -69,8 +69,12 @@ export function runLine(
   err: NodeJS.WritableStream,
 ): boolean {
   const { command, pipe, file, append } = splitRedirect(line);
-  const [name, ...args] = words(command);
-  if (!name) return true;
+  const [word, ...rest] = words(command);
+  if (!word) return true;
+  // crash's print formats ride on the command's name: p/x, p/d.
+  const slash = /^(p|px|pd)\/([xd])$/.exec(word);
+  const name = slash ? slash[1] : word;
+  const args = slash ? [`/${slash[2]}`, ...rest] : rest;
   const sink = pipe || file ? new TextSink() : out;
   try {
     if (name === "help") sink.write(helpText(session, args[0]));

@@ -3,7 +3,8 @@ import type { Kernel } from "../kernel/kernel.ts";
 import type { Btf, BtfMember } from "../kernel/types/btf.ts";
 
 const MAX_DEPTH = 4;
-const MAX_ELEMS = 32;
+/** gdb's default `print elements`, which crash keeps. */
+const MAX_ELEMS = 200;
 
 function readInt(bytes: Uint8Array, size: number, signed: boolean): bigint {
   let v = 0n;
@@ -11,7 +12,18 @@ function readInt(bytes: Uint8Array, size: number, signed: boolean): bigint {
   return signed ? BigInt.asIntN(size * 8, v) : v;
 }
 
+const C_ESCAPES: Record<number, string> = {
+  7: "\\a",
+  8: "\\b",
+  9: "\\t",
+  10: "\\n",
+  11: "\\v",
+  12: "\\f",
+  13: "\\r",
+};
+
 function escapeChar(c: number): string {
+  if (C_ESCAPES[c]) return C_ESCAPES[c];
   if (c === 0) return "\\000";
   if (c === 0x22) return '\\"';
   if (c === 0x5c) return "\\\\";
@@ -26,11 +38,14 @@ export function formatValue(
   indent: string,
   depth = 0,
   btf: Btf = kernel.btf,
+  /** gdb's /x: integers, characters, enums and char arrays' elements in hexadecimal. */
+  hex = false,
 ): string {
   const t = btf.resolve(typeId);
   switch (t.kind) {
     case "int": {
       const v = readInt(bytes, t.size!, t.int!.signed);
+      if (hex) return `0x${BigInt.asUintN(t.size! * 8, v).toString(16)}`;
       if (t.int!.bool) return v ? "true" : "false";
       if (t.size === 1 && t.int!.char) return `${v} '${escapeChar(Number(v) & 0xff)}'`;
       return v.toString();
@@ -38,6 +53,7 @@ export function formatValue(
     case "enum":
     case "enum64": {
       const v = readInt(bytes, t.size!, true);
+      if (hex) return `0x${BigInt.asUintN(t.size! * 8, v).toString(16)}`;
       const e = t.enumerators!.find(
         (x) => x.value === v || BigInt.asUintN(t.size! * 8, x.value) === BigInt.asUintN(t.size! * 8, v),
       );
@@ -56,10 +72,10 @@ export function formatValue(
     case "array": {
       const elem = btf.resolve(t.array!.type);
       const n = t.array!.length;
-      if (elem.kind === "int" && elem.size === 1) {
-        let end = bytes.indexOf(0);
-        if (end < 0 || end > n) end = n;
-        return `"${[...bytes.subarray(0, end)].map(escapeChar).join("")}"`;
+      if (elem.kind === "int" && elem.size === 1 && !hex) {
+        // As gdb prints a char array for crash (repeats not folded): every byte but a final NUL.
+        const shown = bytes.subarray(0, n).at(-1) === 0 ? bytes.subarray(0, n - 1) : bytes.subarray(0, n);
+        return `"${[...shown].map(escapeChar).join("")}"`;
       }
       const size = n ? bytes.length / n : 0;
       const items: string[] = [];
@@ -72,6 +88,7 @@ export function formatValue(
             indent,
             depth + 1,
             btf,
+            hex,
           ),
         );
       return `{${items.join(", ")}${n > MAX_ELEMS ? ", ..." : ""}}`;
@@ -81,7 +98,7 @@ export function formatValue(
       if (depth >= MAX_DEPTH) return "{...}";
       const inner = `${indent}  `;
       const parts = (t.members ?? []).map(
-        (m) => `${inner}${memberText(kernel, m, bytes, inner, depth + 1, btf)}`,
+        (m) => `${inner}${memberText(kernel, m, bytes, inner, depth + 1, btf, hex)}`,
       );
       return `{\n${parts.join(",\n")}\n${indent}}`;
     }
@@ -97,15 +114,16 @@ function memberText(
   indent: string,
   depth: number,
   btf: Btf,
+  hex = false,
 ): string {
   const byte = Math.floor(m.bitOffset / 8);
   if (m.bitSize) {
     const word = readInt(bytes.subarray(byte, byte + 8).slice(), Math.min(8, bytes.length - byte), false);
     const v = (word >> BigInt(m.bitOffset % 8)) & ((1n << BigInt(m.bitSize)) - 1n);
-    return `${m.name} = ${v}`;
+    return `${m.name} = ${hex ? `0x${v.toString(16)}` : v}`;
   }
   const size = btf.sizeof(m.type);
-  const value = formatValue(kernel, m.type, bytes.subarray(byte, byte + size), indent, depth, btf);
+  const value = formatValue(kernel, m.type, bytes.subarray(byte, byte + size), indent, depth, btf, hex);
   return m.name ? `${m.name} = ${value}` : value;
 }
 

@@ -23,7 +23,8 @@ for (const d of fixtureDumps().filter((x) =>
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trimEnd().split("\n");
     assert.equal(lines[0], `  pid = ${pid},`);
-    assert.equal(lines[1], `  comm = "${comm}",`);
+    // As gdb prints a char array for crash: every byte but the last NUL (crash's task -R shows the same).
+    assert.match(lines[1], new RegExp(`^  comm = "${comm}(\\\\000)*[^"]*",$`));
     assert.equal(lines[2], `  __state = ${st === "RU" ? 0 : -1},`);
     const parent = /real_parent = (0x[0-9a-f]+),/.exec(lines[3])![1];
     const p = kdx(["struct", "task_struct.pid", parent, d.path]);
@@ -46,7 +47,7 @@ test("struct layouts, -o offsets, whole objects, whatis", () => {
     ),
     r.stdout,
   );
-  assert.match(r.stdout, /release = "6\.1\.0-56-cloud-amd64",/);
+  assert.match(r.stdout, /release = "6\.1\.0-56-cloud-amd64(\\000)+",/);
   assert.match(r.stderr, /struct: struct nosuch: no such type in the kernel's or its modules' BTF/);
 });
 

@@ -155,10 +155,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   dump(
     "p",
     "p SYMBOL DUMP",
-    "p SYMBOL: a variable's value (per-CPU variables with their type)",
+    "p[/x|/d] SYMBOL[.member]: a variable's value, numbered $N (per-CPU ones with their type)",
     async () => (await import("./print.ts")).p,
   ),
   dump("px", "px SYMBOL DUMP", "px SYMBOL: p in hexadecimal", async () => (await import("./print.ts")).px),
+  dump("pd", "pd SYMBOL DUMP", "pd SYMBOL: p in decimal", async () => (await import("./print.ts")).pd),
   dump(
     "struct",
     "struct NAME [ADDR] DUMP",
