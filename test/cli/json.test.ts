@@ -32,7 +32,11 @@ const COMMANDS: [string, string[], (o: Record<string, any>) => void][] = [
   ],
   ["dis", ["panic", "2"], (o) => assert.equal(o.instructions[1].text, "push   %rbp")],
   ["p", ["runqueues"], (o) => assert.equal(o.type, "struct rq runqueues")],
-  ["px", ["jiffies"], (o) => assert.deepEqual([o.typeFrom, o.type, o.history], ["table", "long unsigned int", 1])],
+  [
+    "px",
+    ["jiffies"],
+    (o) => assert.deepEqual([o.typeFrom, o.type, o.history], ["table", "long unsigned int", 1]),
+  ],
   ["struct", ["task_struct.pid,comm", task], (o) => assert.deepEqual(o.value, { pid: 105, comm: "sh" })],
   ["union", ["bpf_attr"], (o) => assert.ok(o.size >= 100)],
   ["whatis", ["pid_type"], (o) => assert.match(o.definition, /PIDTYPE_PID = 0/)],

@@ -44,7 +44,7 @@ function print(radix: "x" | "d" | undefined) {
         return;
       }
       out.write(`PER-CPU DATA TYPE:\n  ${declare(btf, g.typeId, name)};\nPER-CPU ADDRESSES:\n`);
-      addresses.forEach((a, c) => out.write(`  [${c}]: ${a.toString(16)}\n`));
+      for (const [c, a] of addresses.entries()) out.write(`  [${c}]: ${a.toString(16)}\n`);
       return;
     }
     let typeId = g.typeId;
