@@ -180,3 +180,25 @@ export function tasksMatching(rows: PsRow[], arg: string): PsRow[] {
   }
   return rows.filter((r) => String(r.pid) === arg);
 }
+
+/** A task's parent (task->parent, as crash's ps -p and -c follow it). */
+export function parentOf(kernel: Kernel, task: bigint): bigint {
+  return kobject(kernel, "struct task_struct", task).member("parent").value();
+}
+
+/** When the task last ran, in the runqueue clock's nanoseconds (sched_info.last_arrival): crash's ps -l. */
+export function lastRun(kernel: Kernel, task: bigint): bigint {
+  return kobject(kernel, "struct task_struct", task).member("sched_info.last_arrival").value();
+}
+
+/** A CPU's runqueue clock (rq->clock), nanoseconds. */
+export function rqClock(kernel: Kernel, cpu: number): bigint {
+  return kobject(kernel, "struct rq", perCpu(kernel, "runqueues", cpu))
+    .member("clock")
+    .value();
+}
+
+/** A sleeping task's saved kernel stack pointer (thread.sp): crash's ps -s KSTACKP. */
+export function savedStackPointer(kernel: Kernel, task: bigint): bigint {
+  return kobject(kernel, "struct task_struct", task).member("thread.sp").value();
+}

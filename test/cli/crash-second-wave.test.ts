@@ -25,6 +25,13 @@ const ANSWERED = [
   "struct list_head",
   "log -m",
   "task -R pid,comm,prio,flags",
+  "ps -l",
+  "ps -p",
+  "ps -c",
+  "ps -s",
+  "ps -m",
+  "ps -S",
+  "ps -A",
   // In the oracles' order: crash numbered their values $1 to $5 in its session, as kdx's must.
   "p jiffies",
   "p init_task.comm",

@@ -91,7 +91,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     "the machine at a glance, as crash's sys prints it",
     async () => (await import("./sys.ts")).sys,
   ),
-  dump("ps", "ps DUMP", "the tasks, as crash's ps lists them", async () => (await import("./ps.ts")).ps),
+  dump(
+    "ps",
+    "ps [-A|-S|-s|-l|-m|-p|-c] DUMP",
+    "the tasks, as crash's ps lists them (-A -S -s -l -m -p -c)",
+    async () => (await import("./ps.ts")).ps,
+  ),
   dump(
     "bt",
     "bt [-a|-c CPU|PID] DUMP",
